@@ -1,0 +1,3 @@
+from tiplink.cli import main
+
+raise SystemExit(main())

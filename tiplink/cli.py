@@ -59,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 1
-    except Exception as exc:  # noqa: BLE001 - last line of defence, see below
+    except Exception as exc:
         # Unexpected failures must not print a traceback or the exception text:
         # library messages can quote input values, which may be identifiers.
         if os.environ.get("TIPLINK_DEBUG") == "1":

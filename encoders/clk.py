@@ -9,14 +9,13 @@ bounded, so memory stays flat on any input size.
 
 from __future__ import annotations
 
-import math
-import secrets as secrets_module
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from tiplink.encoders import bloomfilter
 from tiplink.encoders.fields import FieldValueError, prepare_value
+from tiplink.encoders.hardening import BlipNoise, balance, balance_permutations
 from tiplink.encoders.key_derivation import derive_feature_keys, derive_subkey, key_check_value
 from tiplink.encoders.normalise import normalise_text
 from tiplink.encoders.schema import Feature, LinkageSchema, StratumSpec
@@ -175,9 +174,9 @@ class Encoder:
         self._salt_derive = {
             f.identifier: f.salt.derive for f in schema.features if f.salt is not None}
         self._strata = tuple((s, self._column_index[s.column]) for s in schema.strata)
-        self._noise = _BlipNoise(schema.hardening.blip_epsilon) if schema.hardening.blip_epsilon \
-            else None
-        self._balance_perm = (_balance_permutations(schema, derive_subkey(secret, "balance"))
+        self._noise = (BlipNoise(schema.hardening.blip_epsilon)
+                       if schema.hardening.blip_epsilon else None)
+        self._balance_perm = (balance_permutations(schema, derive_subkey(secret, "balance"))
                               if schema.hardening.balance else None)
         self.output_bits = schema.output_bits
 
@@ -226,7 +225,7 @@ class Encoder:
             if self._noise is not None:
                 segment = self._noise.flip(segment, bits)
             if self._balance_perm is not None:
-                segment = _balance(segment, bits, self._balance_perm[plan.name])
+                segment = balance(segment, bits, self._balance_perm[plan.name])
                 bits *= 2
             record = (record << bits) | segment
         return record
@@ -261,42 +260,6 @@ class Encoder:
                     raise
             result[spec.name] = values
         return result
-
-
-class _BlipNoise:
-    """BLIP (Schnell and Borgs 2016): flip each bit with p = 1 / (1 + e^(eps/2)).
-
-    Randomised response on each bit gives epsilon-differential privacy for
-    one bit; the noise is fresh for every record (from the OS's CSPRNG), so
-    identical records no longer give identical encodings.
-    """
-
-    def __init__(self, epsilon: float) -> None:
-        self.probability = 1.0 / (1.0 + math.exp(epsilon / 2.0))
-        self._rng = np.random.default_rng(secrets_module.randbits(128))
-
-    def flip(self, segment: int, bits: int) -> int:
-        flips = self._rng.random(bits) < self.probability
-        if not flips.any():
-            return segment
-        mask = int.from_bytes(np.packbits(flips).tobytes(), "big")
-        return segment ^ mask
-
-
-def _balance_permutations(schema: LinkageSchema, key: bytes) -> dict[str, np.ndarray]:
-    """A keyed permutation of each balanced segment's doubled bits."""
-    perms = {}
-    for segment in schema.segments:
-        seed = int.from_bytes(key, "big") ^ int.from_bytes(segment.name.encode().ljust(16, b"\0")[:16], "big")
-        perms[segment.name] = np.random.default_rng(seed).permutation(segment.bits * 2)
-    return perms
-
-
-def _balance(segment: int, bits: int, permutation: np.ndarray) -> int:
-    """Balanced Bloom filter (Berger et al.): the filter, its complement, permuted."""
-    doubled = (segment << bits) | (~segment & ((1 << bits) - 1))
-    as_bits = np.unpackbits(np.frombuffer(doubled.to_bytes(bits * 2 // 8, "big"), dtype=np.uint8))
-    return int.from_bytes(np.packbits(as_bits[permutation]).tobytes(), "big")
 
 
 __all__ = ["Encoder", "FeatureEncoder", "key_check_value", "stratum_value"]

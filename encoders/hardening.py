@@ -11,6 +11,7 @@ import math
 import secrets as secrets_module
 
 import numpy as np
+
 from tiplink.encoders.schema import LinkageSchema
 
 

@@ -23,6 +23,7 @@ import re
 import unicodedata
 
 from anyascii import anyascii
+
 from tiplink.encoders.schema import Normalisation
 
 # Thai vowels written before the consonant they follow in speech.

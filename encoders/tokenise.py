@@ -29,6 +29,7 @@ import re
 from collections.abc import Callable
 
 import jellyfish
+
 from tiplink.encoders.schema import Comparison, TokenSpec
 
 

@@ -156,7 +156,7 @@ def main() -> None:
                 "--party", "bench", "--output", str(work / "victim.tle")]
         two_s, two_mem = timed_tiplink([*base, "--workers", "2"])
         one_s, one_mem = timed_tiplink([*base, "--workers", "1"])
-        small_s, small_mem = timed_tiplink(["encode", str(small), "--schema", "victim",
+        _, small_mem = timed_tiplink(["encode", str(small), "--schema", "victim",
                                             "--secret-file", str(secret), "--party", "bench",
                                             "--output", str(work / "small.tle"),
                                             "--workers", "2"])

@@ -20,9 +20,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from tiplink.linkage.estimate import MAX_LISTS, MIN_LISTS, CaptureTable, EstimationError
-
 from tiplink.errors import InputError
+from tiplink.linkage.estimate import MAX_LISTS, MIN_LISTS, CaptureTable, EstimationError
 
 # Bootstrap replicates for the estimate embedded in COUNTS.json: enough for a
 # stable 95% BCa interval, small enough to keep `link` and the service quick

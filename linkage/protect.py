@@ -182,8 +182,10 @@ def suppress(nbase: int, items: Sequence[Item], min_cell_count: int) -> frozense
                     best_gain, best = gain, c
             if choice is None and best is not None:
                 choice = best
-            if choice is None and kind == "cell":
-                pool = candidates("cell")
+            if choice is None:
+                # No single addition helps yet (several are needed together):
+                # take the cheapest and go on; hiding more never hurts.
+                pool = candidates(kind)
                 choice = pool[0] if pool else None
             if choice is not None:
                 break

@@ -42,8 +42,6 @@ from dataclasses import dataclass, field
 from itertools import combinations
 
 import numpy as np
-from scipy import stats
-from scipy.optimize import linprog
 from scipy.special import gammaln, xlogy
 
 from tiplink.errors import TiplinkError
@@ -317,6 +315,8 @@ def check_model(table: CaptureTable, model: Model) -> int:
 
 @functools.lru_cache(maxsize=262_144)
 def _check_cached(m: int, support: int, model: Model) -> int:
+    from scipy.optimize import linprog  # imported on first use: keeps start-up fast
+
     ysup = np.array([(support >> c) & 1 for c in range(1 << m)], dtype=float)
     nstar = _nstar(m, ysup)
     keep, est, _ = _layout(m, nstar, model)
@@ -467,6 +467,8 @@ def stepwise_fit(
     Raises:
         EstimationError: if no finite estimate exists.
     """
+    from scipy import stats
+
     m = table.nlists
     model = _require_main_effects(table)
     starts = starts or {}
@@ -620,6 +622,8 @@ def bca_interval(
     the adjusted levels are read off the replicates with the Hyndman-Fan
     type 8 quantile, as R's ``quantile(type = 8)``.
     """
+    from scipy import stats
+
     reps = np.asarray(replicates, dtype=float)
     n = len(reps)
     share = float(np.mean(reps < estimate))
@@ -721,7 +725,9 @@ def bootstrap_replicates(
     rng = np.random.default_rng(seed)
     cells = np.asarray(table.cells, dtype=float)
     draws = rng.multinomial(table.observed, cells / cells.sum(), size=n)
-    if workers <= 1 or n < 4 * workers or not isinstance(estimator, Estimator):
+    # Starting worker processes costs about a second each: only worth it for
+    # long runs.
+    if workers <= 1 or n < 200 or not isinstance(estimator, Estimator):
         return np.asarray(_evaluate_any(estimator, table.lists, draws), dtype=float)
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor

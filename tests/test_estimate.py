@@ -239,7 +239,7 @@ def test_bad_model_strings(text: str, fragment: str) -> None:
 
 
 def test_unidentifiable_fixed_model_is_refused() -> None:
-    with pytest.raises(EstimationError, match="not identifiable|no maximum-likelihood"):
+    with pytest.raises(EstimationError, match=r"not identifiable|no maximum-likelihood"):
         estimate(table("Korea"), "fixed", "[123]", bootstrap=0)
 
 

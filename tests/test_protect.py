@@ -25,7 +25,7 @@ F = frozenset
 def histories_of(name: str) -> tuple[list[str], dict[frozenset[str], int]]:
     t = read_capture_csv(MSE / f"{name}.csv")
     cells = {
-        F(l for i, l in enumerate(t.lists) if mask >> i & 1): c
+        F(n for i, n in enumerate(t.lists) if mask >> i & 1): c
         for mask, c in enumerate(t.cells)
         if c
     }

@@ -87,7 +87,7 @@ def counts_document(
         "unique_entities": unique_entities,
         "unique_per_party": unique_per_party,
     }
-    protection = protect_table(names, histories, min_cell_count)
+    protection = protect_table(names, histories, min_cell_count, doc["records"])
     ordered = sorted(histories, key=lambda k: (len(k), sorted(k)))
     cells = []
     for key in ordered:
@@ -104,7 +104,8 @@ def counts_document(
         if name == "unique_entities":
             doc["unique_entities"] = None
         else:
-            doc["unique_per_party"][name.split(":", 1)[1]] = None
+            field, party = name.split(":", 1)
+            doc["records" if field == "records" else "unique_per_party"][party] = None
     if protection.suppressed:
         doc["min_cell_count"] = min_cell_count
         doc["suppressed_totals"] = sorted(protection.suppressed_totals)
@@ -217,7 +218,8 @@ def validate_counts(doc: Any, path: Path | None = None) -> None:
             if not isinstance(value, dict) or not set(value) <= known:
                 raise _fail(path, key, "must map party names from 'parties' to counts")
             for party, count in value.items():
-                if not (_is_count(count) or (count is None and key == "unique_per_party")):
+                # null: withheld by the small-cell protection.
+                if not (_is_count(count) or count is None):
                     raise _fail(path, f"{key}[{party!r}]", "must be a non-negative integer")
     if "unique_entities" in doc and not (
         _is_count(doc["unique_entities"]) or doc["unique_entities"] is None

@@ -18,12 +18,15 @@ from synth.generator import (
     CASE_COLUMNS,
     VICTIM_COLUMNS,
     Dataset,
-    Table,
+    GeneratorConfig,
+    VictimFrames,
     generate,
+    generate_victims,
     population_for_records,
 )
 from synth.noise import PRESETS, NoiseConfig, preset
 from synth.output import write_dataset
+from synth.tables import Table
 
 __all__ = [
     "CASE_COLUMNS",
@@ -32,11 +35,14 @@ __all__ = [
     "AgencyConfig",
     "CaseConfig",
     "Dataset",
+    "GeneratorConfig",
     "NoiseConfig",
     "Referral",
     "Table",
+    "VictimFrames",
     "WorldConfig",
     "generate",
+    "generate_victims",
     "make_config",
     "population_for_records",
     "preset",

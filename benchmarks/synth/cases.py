@@ -10,6 +10,8 @@ and spelling.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from synth import names as nm
@@ -94,6 +96,11 @@ def generate_cases(
         are ``P`` ids as in the victim truth, suspects ``S`` ids).
     """
     cc: CaseConfig = config.cases  # type: ignore[assignment]
+    # A name left out of a list is modelled by list completeness, so names in
+    # lists are never blank.
+    config = dataclasses.replace(
+        config, noise=config.noise.with_updates(given_missing=0.0, family_missing=0.0)
+    )
     n_people = pop.size
     order = np.lexsort((rng.random(n_people), pop.nationality, pop.exploitation))
     sizes = rng.geometric(1.0 / cc.mean_victims, size=n_people)

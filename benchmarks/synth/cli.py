@@ -22,7 +22,7 @@ if __package__ in (None, ""):
     # Run as a script: make ``synth`` importable from its parent folder.
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from synth.config import DEFAULT_AGENCIES, make_config
+from synth.config import DEFAULT_AGENCIES, WorldConfig, make_config
 from synth.generator import generate, population_for_records
 from synth.noise import PRESETS, NoiseConfig
 from synth.output import write_dataset
@@ -77,38 +77,42 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _config(args: argparse.Namespace) -> WorldConfig:
+    """The world described by the command-line options."""
+    agencies = [a.strip() for a in args.agencies.split(",") if a.strip()]
+    knobs = {
+        "noise": args.noise,
+        "noise_overrides": _overrides(args.set),
+        "duplicate_rate": args.duplicate_rate,
+        "heterogeneity": args.heterogeneity,
+        "cases": not args.no_cases,
+    }
+    config = make_config(agencies, population=args.population, **knobs)
+    if args.records is None:
+        return config
+    if args.records < 1:
+        raise ValueError("--records must be at least 1")
+    population = population_for_records(config, args.records, args.seed)
+    return make_config(agencies, population=population, **knobs)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command; return the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    """Run the command; return the exit status (2 on bad options or output)."""
+    args = build_parser().parse_args(argv)
     try:
-        config = make_config(
-            [a.strip() for a in args.agencies.split(",") if a.strip()],
-            population=args.population,
-            noise=args.noise,
-            noise_overrides=_overrides(args.set),
-            duplicate_rate=args.duplicate_rate,
-            heterogeneity=args.heterogeneity,
-            cases=not args.no_cases,
-        )
-        if args.records is not None:
-            if args.records < 1:
-                raise ValueError("--records must be at least 1")
-            config = make_config(
-                config.party_names,
-                population=population_for_records(config, args.records, args.seed),
-                noise=config.noise,
-                duplicate_rate=args.duplicate_rate,
-                heterogeneity=args.heterogeneity,
-                cases=not args.no_cases,
-            )
-    except ValueError as exc:
-        parser.error(str(exc))
-    started = time.perf_counter()
-    dataset = generate(config, args.seed)
-    generated = time.perf_counter()
-    write_dataset(dataset, args.out)
-    written = time.perf_counter()
+        config = _config(args)
+        started = time.perf_counter()
+        dataset = generate(config, args.seed)
+        generated = time.perf_counter()
+        write_dataset(dataset, args.out)
+        written = time.perf_counter()
+    except (ValueError, OSError) as exc:
+        if isinstance(exc, OSError) and exc.strerror:
+            message = f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror
+        else:
+            message = str(exc)
+        print(f"synth: error: {message}", file=sys.stderr)
+        return 2
     summary = {
         "out": str(args.out),
         "seed": args.seed,

@@ -62,11 +62,14 @@ class Referral:
 
     A person held by ``source`` and not yet by ``target`` is added to
     ``target`` with ``probability``: the lists become positively dependent.
+    With ``only`` set to a covariate name (see ``COVARIATES``), only people
+    with that covariate are referred (embassies take only foreign nationals).
     """
 
     source: str
     target: str
     probability: float
+    only: str | None = None
 
 
 @dataclass(frozen=True)
@@ -163,7 +166,7 @@ DEFAULT_REFERRALS: tuple[Referral, ...] = (
     Referral("hotline", "ngo", 0.40),
     Referral("immigration", "police", 0.30),
     Referral("labour", "police", 0.20),
-    Referral("ngo", "embassy", 0.25),
+    Referral("ngo", "embassy", 0.25, only="foreign"),
     Referral("welfare", "ngo", 0.15),
     Referral("shelter", "welfare", 0.30),
 )

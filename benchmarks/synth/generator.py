@@ -23,9 +23,10 @@ import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from synth.cases import generate_cases
-from synth.config import COVARIATES, WorldConfig
+from synth.config import COVARIATES, DEFAULT_AGENCIES, WorldConfig, make_config
 from synth.population import EXPLOITATION, NATIONALITIES, Population, build_population
 from synth.render import render_people
 from synth.tables import Table, build_tables, summarise
@@ -119,9 +120,13 @@ def capture(pop: Population, config: WorldConfig, rng: np.random.Generator) -> n
     """Who each agency holds: (N, A) bool, after referrals (in config order)."""
     held = rng.random((pop.size, len(config.agencies))) < capture_probabilities(pop, config)
     index = {name: j for j, name in enumerate(config.party_names)}
+    cov = covariates(pop, config.destination)
     for ref in config.active_referrals():
         s, t = index[ref.source], index[ref.target]
-        held[:, t] |= held[:, s] & (rng.random(pop.size) < ref.probability)
+        referred = held[:, s] & (rng.random(pop.size) < ref.probability)
+        if ref.only is not None:
+            referred &= cov[ref.only] > 0
+        held[:, t] |= referred
     return held
 
 
@@ -219,3 +224,62 @@ def _plain(value):
     if isinstance(value, float):
         return round(value, 6)
     return value
+
+
+@dataclass(frozen=True)
+class GeneratorConfig:
+    """The common knobs in one place, for scripts that want victim frames.
+
+    Attributes:
+        population: true number of victims N.
+        seed: random seed.
+        agencies: party names.
+        noise: noise preset name (``clean``, ``default``, ``hard``).
+        duplicate_rate: within-agency duplicate rate.
+    """
+
+    population: int = 5000
+    seed: int = 1
+    agencies: tuple[str, ...] = DEFAULT_AGENCIES
+    noise: str = "default"
+    duplicate_rate: float = 0.07
+
+
+@dataclass(frozen=True)
+class VictimFrames:
+    """Victim records as pandas frames.
+
+    Attributes:
+        records: one frame per party with the CONTRACT victim columns.
+        truth: frame ``party, record_id, person_id``.
+        summary: the truth summary (``truth.json`` content).
+    """
+
+    records: dict[str, pd.DataFrame]
+    truth: pd.DataFrame
+    summary: dict
+
+
+def generate_victims(config: GeneratorConfig) -> VictimFrames:
+    """Victim records only, as pandas frames (no case data)."""
+    world = make_config(
+        config.agencies,
+        population=config.population,
+        noise=config.noise,
+        duplicate_rate=config.duplicate_rate,
+        cases=False,
+    )
+    dataset = generate(world, config.seed)
+    records = {
+        t.party: pd.DataFrame({c: t.columns[c] for c in VICTIM_COLUMNS}) for t in dataset.victims
+    }
+    truth = pd.concat(
+        [
+            pd.DataFrame(
+                {"party": t.party, "record_id": t.columns["record_id"], "person_id": t.truth_ids}
+            )
+            for t in dataset.victims
+        ],
+        ignore_index=True,
+    )
+    return VictimFrames(records=records, truth=truth, summary=dataset.truth)

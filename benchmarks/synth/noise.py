@@ -204,7 +204,8 @@ def typo(text: str, op: int, u_pos: float, u_char: float) -> str:
         chars[i], chars[i + 1] = chars[i + 1], chars[i]
     else:
         chars[i] = _neighbour(chars[i], u_char)
-    return "".join(chars)
+    # Deleting a one-letter part ("U Hein") must not leave a stray space.
+    return " ".join("".join(chars).split())
 
 
 # ------------------------------------------------------ phonetic respelling

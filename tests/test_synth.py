@@ -46,7 +46,7 @@ SCRIPTS = {
 @pytest.fixture(scope="module")
 def world() -> Dataset:
     """A default-noise data set big enough for rate checks (~35k records)."""
-    return generate(make_config(population=32000), seed=11)
+    return generate(make_config(population=24000), seed=11)
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +73,7 @@ def all_flags(world: Dataset, name: str) -> np.ndarray:
 
 def record_scale(world: Dataset) -> np.ndarray:
     """Each record's agency noise multiplier, in ``all_rows`` order."""
-    agencies = make_config(population=32000).agencies
+    agencies = make_config(population=24000).agencies
     return np.concatenate(
         [np.full(len(t), a.noise_scale) for t, a in zip(world.victims, agencies, strict=True)]
     )
@@ -144,7 +144,7 @@ def test_truth_files_are_consistent(written: Path) -> None:
     assert sum(stated.values()) == truth["unique_entities"] == len(parties_of)
     assert truth["population"] >= truth["unique_entities"]
     assert truth["unobserved"] == truth["population"] - truth["unique_entities"]
-    assert truth["seed"] == 11 and truth["parameters"]["population"] == 32000
+    assert truth["seed"] == 11 and truth["parameters"]["population"] == 24000
 
 
 def test_record_ids_are_agency_references(world: Dataset) -> None:

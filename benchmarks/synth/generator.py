@@ -125,6 +125,10 @@ def capture(pop: Population, config: WorldConfig, rng: np.random.Generator) -> n
         s, t = index[ref.source], index[ref.target]
         referred = held[:, s] & (rng.random(pop.size) < ref.probability)
         if ref.only is not None:
+            if ref.only not in cov:
+                raise ValueError(
+                    f"referral {ref.source}->{ref.target}: unknown covariate {ref.only}"
+                )
             referred &= cov[ref.only] > 0
         held[:, t] |= referred
     return held

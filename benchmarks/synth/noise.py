@@ -61,7 +61,7 @@ class NoiseConfig:
     """
 
     native_script: float = 1.0
-    respell: float = 0.10
+    respell: float = 0.07
     phonetic: float = 0.04
     typo: float = 0.05
     diacritics_dropped: float = 0.30
@@ -69,7 +69,7 @@ class NoiseConfig:
     full_name_in_given: float = 0.04
     name_split: float = 0.25
     single_name: float = 0.03
-    honorific: float = 0.15
+    honorific: float = 0.12
     middle_full: float = 0.25
     middle_initial: float = 0.15
     no_space: float = 0.03
@@ -78,12 +78,12 @@ class NoiseConfig:
     native_in_other_names: float = 0.05
     given_missing: float = 0.01
     family_missing: float = 0.04
-    dob_missing: float = 0.06
-    dob_year_only: float = 0.05
+    dob_missing: float = 0.05
+    dob_year_only: float = 0.04
     dob_year_month: float = 0.03
-    dob_off_by_year: float = 0.04
+    dob_off_by_year: float = 0.03
     dob_day_month_swap: float = 0.03
-    dob_estimated: float = 0.06
+    dob_estimated: float = 0.05
     sex_missing: float = 0.04
     sex_unknown: float = 0.005
     sex_wrong: float = 0.005

@@ -79,6 +79,17 @@ def _name_lists(
     )
 
 
+def _full_names(
+    pop: Population,
+    person: np.ndarray,
+    agency: np.ndarray,
+    config: WorldConfig,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Names as an agency writes them in a case's name list."""
+    return render_people(pop, person, agency, config, rng, full_names=True).fields["full_name"]
+
+
 def generate_cases(
     pop: Population, held: np.ndarray, config: WorldConfig, rng: np.random.Generator
 ) -> tuple[tuple[Table, ...], dict, dict[str, np.ndarray]]:
@@ -162,15 +173,13 @@ def generate_cases(
     any_listed = np.bincount(rec[listed], minlength=n_rec) > 0
     listed |= ~any_listed[rec] & (within == 0)
     rec, victim = rec[listed], victim[listed]
-    victim_names = render_people(pop, victim, ag_idx[rec], config, rng).fields["full_name"]
+    victim_names = _full_names(pop, victim, ag_idx[rec], config, rng)
 
     s_members, s_starts = _csr(sus_case, n_cases)
     s_rec, s_pair, _ = _expand(case_idx, s_members, s_starts)
     s_keep = rng.random(s_rec.size) < cc.suspect_listed
     s_rec, s_person = s_rec[s_keep], sus_person[s_pair[s_keep]]
-    suspect_names = render_people(suspects, s_person, ag_idx[s_rec], config, rng).fields[
-        "full_name"
-    ]
+    suspect_names = _full_names(suspects, s_person, ag_idx[s_rec], config, rng)
 
     scale = np.array([a.noise_scale for a in config.agencies])[ag_idx]
     rates = np.minimum(

@@ -65,8 +65,8 @@ class Rendered:
 
     Attributes:
         fields: object arrays ``given_name``, ``family_name``, ``other_names``,
-            ``full_name`` (display order, for case name lists), ``sex``,
-            ``date_of_birth``, ``nationality``, ``place_of_origin``.
+            and either ``sex``, ``date_of_birth``, ``nationality``,
+            ``place_of_origin``, or (with ``full_names``) ``full_name``.
         flags: per-record noise draws: bool arrays named like the
             ``NoiseConfig`` fields (per-field ones suffixed ``_given``,
             ``_family``, ``_other``), plus ``native`` (native script chosen),
@@ -104,6 +104,8 @@ def render_people(
     agency: np.ndarray,
     config: WorldConfig,
     rng: np.random.Generator,
+    *,
+    full_names: bool = False,
 ) -> Rendered:
     """Spell each record's person as the agency would, with noise.
 
@@ -113,6 +115,9 @@ def render_people(
         agency: (R,) agency index of each record.
         config: the world (agencies and noise rates).
         rng: random generator for this rendering.
+        full_names: return only the names, with ``full_name`` (the name in
+            display order, as written in case name lists); skips the other
+            fields.
 
     Returns:
         The rendered fields and the noise flags.
@@ -222,7 +227,10 @@ def render_people(
     given, family, other = (apply_where(f, upper, str.upper) for f in (given, family, other))
     given = np.where(hit("given_missing"), "", given).astype(object)
     family = np.where(hit("family_missing"), "", family).astype(object)
-    full = np.where(family_first & ~swapped, join(family, given), join(given, family))
+    names = {"given_name": given, "family_name": family, "other_names": other}
+    if full_names:
+        in_order = np.where(family_first & ~swapped, join(family, given), join(given, family))
+        return Rendered(fields={**names, "full_name": in_order}, flags=flags)
 
     dob_rates = np.stack(
         [
@@ -241,10 +249,7 @@ def render_people(
     origin = np.where(hit("origin_missing"), "", text[:, SLOT_ORIGIN]).astype(object)
     return Rendered(
         fields={
-            "given_name": given,
-            "family_name": family,
-            "other_names": other,
-            "full_name": full,
+            **names,
             "sex": sex,
             "date_of_birth": dob,
             "nationality": nationality,

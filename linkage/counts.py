@@ -25,8 +25,8 @@ from tiplink.linkage.estimate import MAX_LISTS, MIN_LISTS, CaptureTable, Estimat
 
 # Bootstrap replicates for the estimate embedded in COUNTS.json: enough for a
 # stable 95% BCa interval, small enough to keep `link` and the service quick
-# (stepwise on five parties: about 2 s; see docs/estimation.md).
-COUNTS_BOOTSTRAP = 500
+# (stepwise on five parties: about 2.5 s idle; see docs/estimation.md).
+COUNTS_BOOTSTRAP = 200
 COUNTS_SEED = 20130101
 
 
@@ -62,7 +62,7 @@ def counts_document(
         min_cell_count: small-cell threshold K (cells with 0 < count < K are
             suppressed, with secondary suppression); 0 turns it off.
         estimate_kwargs: options for :func:`tiplink.linkage.estimate.estimate`
-            (default: stepwise, 500 bootstrap replicates, fixed seed), or
+            (default: stepwise, 200 bootstrap replicates, fixed seed), or
             ``{"skip": True}`` to leave the estimate out.
 
     Returns:

@@ -558,12 +558,25 @@ def bic_ranking(
     llsat = _saturated_loglik(y)
     heap: list[tuple[float, int, ModelFit]] = []  # max-heap on BIC via negation
     limit = len(models) if top is None else top
+    # Models come in order of size, so a model one term smaller has usually
+    # been fitted already: its estimates are a close start for IRLS, which
+    # then needs about half the iterations. Diverging fits (MLE at infinity)
+    # are not used as starts.
+    earlier: dict[Model, Mapping[int, float]] = {}
     for idx in order:
         model = models[idx]
         threshold = -heap[0][0] if len(heap) >= limit else math.inf
         if len(model) * logn - 2.0 * llsat >= threshold:
             break
-        fitted = fit_model(table, model, starts.get(model))
+        start = starts.get(model)
+        if start is None:
+            for gen in model_generators(model):
+                start = earlier.get(model - {gen})
+                if start is not None:
+                    break
+        fitted = fit_model(table, model, start)
+        if fitted is not None and max(abs(v) for v in fitted.params.values()) < 25:
+            earlier[model] = fitted.params
         if fitted is None or not fitted.bic < threshold:
             continue
         if check_model(table, model) != 0:

@@ -93,6 +93,16 @@ def test_korea_matches_package_vignettes() -> None:
 def test_new_orleans_stepwise_matches_package_vignette() -> None:
     fit = stepwise_fit(table("NewOrl"))
     assert fit.population == pytest.approx(1110.488, abs=1e-2)
+    assert format_model(fit.model) == "[45,1,2,3,6,7,8]"  # the DE effect
+    five = stepwise_fit(table("NewOrl_5"))
+    assert five.population == pytest.approx(981.4314, abs=1e-3)
+    assert format_model(five.model) == "[1,2,3,4,5]"
+
+
+def test_western_stepwise_matches_package_vignette() -> None:
+    fit = stepwise_fit(table("Western"))
+    assert fit.population == pytest.approx(2483.384, abs=1e-2)
+    assert format_model(fit.model) == "[15,2,3,4]"  # the AE effect
 
 
 def test_existence_check_matches_package_examples() -> None:

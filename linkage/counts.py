@@ -21,13 +21,19 @@ from pathlib import Path
 from typing import Any
 
 from tiplink.errors import InputError
-from tiplink.linkage.estimate import MAX_LISTS, MIN_LISTS, CaptureTable, EstimationError
+from tiplink.linkage.estimate import (
+    DEFAULT_SEED,
+    MAX_LISTS,
+    MIN_LISTS,
+    CaptureTable,
+    EstimationError,
+)
 
 # Bootstrap replicates for the estimate embedded in COUNTS.json: enough for a
 # stable 95% BCa interval, small enough to keep `link` and the service quick
 # (stepwise on five parties: about 2.5 s idle; see docs/estimation.md).
 COUNTS_BOOTSTRAP = 200
-COUNTS_SEED = 20130101
+COUNTS_SEED = DEFAULT_SEED
 
 
 def cell_key(parties: Iterable[str]) -> frozenset[str]:

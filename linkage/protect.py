@@ -41,6 +41,7 @@ from scipy.optimize import linprog
 DEFAULT_MIN_CELL_COUNT = 5
 
 _EPS = 1e-7
+_MAX_TRIALS = 40
 
 
 @dataclass(frozen=True)
@@ -160,15 +161,30 @@ def suppress(nbase: int, items: Sequence[Item], min_cell_count: int) -> frozense
         bad = [i for i, (_, ok) in verdicts.items() if not ok]
         return sorted(bad, key=lambda i: (i not in primary, i))
 
-    def candidates(kind: str) -> list[int]:
+    def candidates(kind: str, target: int) -> list[int]:
+        # Base cells that share a published equation (other than a grand
+        # total) with the target: hiding one of them is what can help.
+        tsup = set(items[target].support)
+        near: set[int] = set()
+        for it in items:
+            if len(it.support) < nbase and tsup.intersection(it.support):
+                near.update(it.support)
         pool = [
             i
             for i, it in enumerate(items)
             if i not in hidden and it.kind == kind and (it.value > 0 or kind != "cell")
         ]
-        # Cheapest first: small cells lose least; for totals, per-group
-        # totals before grand totals (larger support last).
-        return sorted(pool, key=lambda i: (len(items[i].support), items[i].value, i))
+        # Related first, then cheapest: small cells lose least; for totals,
+        # per-group totals before grand totals (larger support last).
+        return sorted(
+            pool,
+            key=lambda i: (
+                not near.intersection(items[i].support),
+                len(items[i].support),
+                items[i].value,
+                i,
+            ),
+        )
 
     bad = failing()
     while bad:
@@ -177,7 +193,9 @@ def suppress(nbase: int, items: Sequence[Item], min_cell_count: int) -> frozense
         choice = None
         for kind in ("cell", "total", "bound"):
             best_gain, best = 0.0, None
-            for c in candidates(kind):
+            # Trying every candidate costs two LPs each; the related,
+            # cheapest ones are tried first and the search is capped.
+            for c in candidates(kind, target)[:_MAX_TRIALS]:
                 after = feasible_interval(nbase, items, hidden | {c}, target)
                 if is_protected(items[target], after, min_cell_count):
                     choice = c
@@ -190,7 +208,7 @@ def suppress(nbase: int, items: Sequence[Item], min_cell_count: int) -> frozense
             if choice is None:
                 # No single addition helps yet (several are needed together):
                 # take the cheapest and go on; hiding more never hurts.
-                pool = candidates(kind)
+                pool = candidates(kind, target)
                 choice = pool[0] if pool else None
             if choice is not None:
                 break

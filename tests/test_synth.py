@@ -25,6 +25,7 @@ from synth import (
     population_for_records,
     write_dataset,
 )
+from synth import cli as synth_cli
 from synth.noise import NoiseConfig, phonetic, strip_diacritics, typo
 from synth.population import EXPLOITATION, NATIONALITIES
 from synth.render import DATE_ESTIMATED, DATE_MISSING, DATE_SWAP, DATE_YEAR, DATE_YEAR_MONTH
@@ -465,17 +466,31 @@ def test_cli_writes_a_data_set(tmp_path: Path) -> None:
     [
         ["--agencies", "police"],
         ["--agencies", "police,police"],
+        ["--agencies", "Police,ngo"],
         ["--set", "nonsense=0.1"],
         ["--set", "typo=2"],
+        ["--set", "typo=often"],
         ["--records", "0"],
+        ["--population", "0"],
     ],
 )
-def test_cli_bad_options_one_line_error(tmp_path: Path, args: list[str]) -> None:
-    result = run_cli("--out", str(tmp_path / "out"), *args)
-    assert result.returncode == 2
-    assert len(result.stderr.strip().splitlines()) == 1
-    assert result.stderr.startswith("synth: error:")
+def test_cli_bad_options_one_line_error(
+    tmp_path: Path, args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert synth_cli.main(["--out", str(tmp_path / "out"), *args]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert err.startswith("synth: error:")
     assert not (tmp_path / "out").exists()
+
+
+def test_cli_unwritable_output_one_line_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory", encoding="utf-8")
+    result = run_cli("--out", str(blocker / "out"), "--population", "50")
+    assert result.returncode == 2
+    assert result.stderr.startswith("synth: error:") and len(result.stderr.splitlines()) == 1
+    assert "Traceback" not in result.stderr
 
 
 def test_bundled_example_is_reproducible(tmp_path: Path) -> None:

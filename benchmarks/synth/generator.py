@@ -223,7 +223,7 @@ def config_to_dict(config: WorldConfig) -> dict:
     return _plain(dataclasses.asdict(config))
 
 
-def _plain(value):
+def _plain(value: object) -> object:
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

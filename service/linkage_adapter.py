@@ -1,0 +1,123 @@
+"""Bridge from the service to the linkage engine and the schema loader.
+
+TEMPORARY FALLBACKS (remove once the real modules are on main):
+
+* ``tiplink.linkage.engine.link_extracts`` / ``tiplink.linkage.counts
+  .counts_document``: while they are not importable, :func:`link` groups
+  records whose encodings are bit-identical and :func:`counts` builds the
+  COUNTS.json fields itself, without an estimate.
+* ``tiplink.encoders.schema.load_schema``: while it is not importable,
+  :func:`schema_fingerprint` hashes the canonical JSON of a schema file.
+
+Everything else in the service calls only these functions, so switching to
+the real engine changes nothing else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from tiplink.encoders.extract import Extract
+from tiplink.errors import InputError, SchemaError
+
+ProgressFn = Callable[[float], None]
+
+
+def real_engine_available() -> bool:
+    """True when the linkage engine and counts modules are importable."""
+    try:
+        import tiplink.linkage.counts
+        import tiplink.linkage.engine  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def link(extracts: Sequence[Extract], progress: ProgressFn | None = None) -> pd.DataFrame:
+    """Link extracts with the engine's defaults.
+
+    Returns:
+        DataFrame with columns ``party, record_id, entity_id``, one row per
+        input record.
+    """
+    if real_engine_available():
+        from tiplink.linkage.engine import link_extracts
+
+        return link_extracts(extracts, progress=progress).clusters
+    return _exact_grouping(extracts, progress)
+
+
+def _exact_grouping(extracts: Sequence[Extract], progress: ProgressFn | None) -> pd.DataFrame:
+    # TEMPORARY fallback: one entity per distinct encoding.
+    entity_of: dict[bytes, int] = {}
+    frames = []
+    for i, extract in enumerate(extracts):
+        ids = [entity_of.setdefault(row.tobytes(), len(entity_of)) for row in extract.clks]
+        frames.append(pd.DataFrame({
+            "party": extract.header.party, "record_id": extract.record_ids, "entity_id": ids}))
+        if progress is not None:
+            progress((i + 1) / len(extracts))
+    return pd.concat(frames, ignore_index=True)
+
+
+def counts(clusters: pd.DataFrame, extracts: Sequence[Extract]) -> dict[str, Any]:
+    """The unsuppressed COUNTS.json document for linked extracts."""
+    if real_engine_available():
+        from tiplink.linkage.counts import counts_document
+
+        return counts_document(clusters, parties=[e.header.party for e in extracts])
+    return _plain_counts(clusters, [e.header.party for e in extracts])
+
+
+def _plain_counts(clusters: pd.DataFrame, parties: Sequence[str]) -> dict[str, Any]:
+    # TEMPORARY fallback: the contract's fields without an estimate.
+    parties = sorted(parties)
+    records = clusters.groupby("party").size().to_dict()
+    per_entity = clusters.groupby("entity_id")["party"].agg(lambda s: tuple(sorted(set(s))))
+    histories = per_entity.value_counts()
+    unique_per_party = {p: int(sum(1 for h in per_entity if p in h)) for p in parties}
+    capture = [{"parties": list(h), "count": int(histories[h])}
+               for n in range(1, len(parties) + 1)
+               for h in itertools.combinations(parties, n) if h in histories.index]
+    return {
+        "parties": parties,
+        "records": {p: int(records.get(p, 0)) for p in parties},
+        "unique_entities": len(per_entity),
+        "unique_per_party": unique_per_party,
+        "capture_histories": capture,
+    }
+
+
+def schema_fingerprint(name_or_path: str) -> tuple[str, str]:
+    """The (schema name, fingerprint) of a bundled schema name or a JSON path.
+
+    Raises:
+        SchemaError: the schema cannot be loaded.
+    """
+    try:
+        from tiplink.encoders.schema import load_schema
+    except ImportError:
+        load_schema = None
+    if load_schema is not None:
+        schema = load_schema(name_or_path)
+        name = getattr(schema, "name", "") or Path(name_or_path).stem
+        return str(name), str(schema.fingerprint)
+    # TEMPORARY fallback until tiplink.encoders.schema is on main.
+    path = Path(name_or_path)
+    if not path.is_file():
+        raise SchemaError("schema file not found (bundled schemas need tiplink.encoders)", path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        raise SchemaError("schema is not valid JSON", path) from None
+    if not isinstance(data, dict):
+        raise InputError("schema must be a JSON object", path)
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return path.stem, "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()

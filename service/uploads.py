@@ -158,10 +158,6 @@ class BatchValidator:
                     record_id):
                 raise _invalid(f"record {self.received + offset}: record id must be 1-"
                                f"{MAX_RECORD_ID_CHARS} characters without control characters")
-        before = len(self._seen)
-        self._seen.update(batch.record_ids)
-        if len(self._seen) != before + n:
-            raise _invalid(f"{where}: duplicate record id in the upload")
         names = [column.name for column in batch.strata]
         if names != list(self.header.strata):
             raise _invalid(f"{where}: strata columns do not match the header")

@@ -167,6 +167,11 @@ class BatchValidator:
             if any(len(v) > MAX_STRATUM_CHARS or CONTROL_RE.search(v) for v in column.values):
                 raise _invalid(f"{where}: stratum {column.name!r} holds an over-long value "
                                "or control characters")
+        # Last, because it changes state: a refused batch adds nothing.
+        fresh = set(batch.record_ids)
+        if len(fresh) != n or not self._seen.isdisjoint(fresh):
+            raise _invalid(f"{where}: duplicate record id in the upload")
+        self._seen |= fresh
         self.received += n
         return n
 

@@ -1,13 +1,11 @@
 """Bridge from the service to the linkage engine and the schema loader.
 
-TEMPORARY FALLBACKS (remove once the real modules are on main):
+TEMPORARY FALLBACK (remove once the real modules are on main):
 
 * ``tiplink.linkage.engine.link_extracts`` / ``tiplink.linkage.counts
   .counts_document``: while they are not importable, :func:`link` groups
   records whose encodings are bit-identical and :func:`counts` builds the
   COUNTS.json fields itself, without an estimate.
-* ``tiplink.encoders.schema.load_schema``: while it is not importable,
-  :func:`schema_fingerprint` hashes the canonical JSON of a schema file.
 
 Everything else in the service calls only these functions, so switching to
 the real engine changes nothing else.
@@ -15,9 +13,7 @@ the real engine changes nothing else.
 
 from __future__ import annotations
 
-import hashlib
 import itertools
-import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -25,7 +21,6 @@ from typing import Any
 import pandas as pd
 
 from tiplink.encoders.extract import Extract
-from tiplink.errors import InputError, SchemaError
 
 ProgressFn = Callable[[float], None]
 
@@ -101,23 +96,7 @@ def schema_fingerprint(name_or_path: str) -> tuple[str, str]:
     Raises:
         SchemaError: the schema cannot be loaded.
     """
-    try:
-        from tiplink.encoders.schema import load_schema
-    except ImportError:
-        load_schema = None
-    if load_schema is not None:
-        schema = load_schema(name_or_path)
-        name = getattr(schema, "name", "") or Path(name_or_path).stem
-        return str(name), str(schema.fingerprint)
-    # TEMPORARY fallback until tiplink.encoders.schema is on main.
-    path = Path(name_or_path)
-    if not path.is_file():
-        raise SchemaError("schema file not found (bundled schemas need tiplink.encoders)", path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError):
-        raise SchemaError("schema is not valid JSON", path) from None
-    if not isinstance(data, dict):
-        raise InputError("schema must be a JSON object", path)
-    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return path.stem, "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+    from tiplink.encoders.schema import load_schema
+
+    schema = load_schema(name_or_path)
+    return schema.name or Path(name_or_path).stem, schema.fingerprint

@@ -12,8 +12,9 @@ import re
 from dataclasses import dataclass, field
 
 import grpc
+import numpy as np
 
-from tiplink.encoders.extract import ExtractHeader, Segment
+from tiplink.encoders.extract import ContentDigest, ExtractHeader, Segment
 from tiplink.service.refusal import Refused
 from tiplink.service.storage import Project, check_fixed_fields
 from tiplink.v1 import matching_pb2 as pb
@@ -133,6 +134,7 @@ class BatchValidator:
     limits: UploadLimits
     received: int = 0
     _seen: set[str] = field(default_factory=set)
+    _digest: ContentDigest = field(default_factory=ContentDigest)
 
     def check(self, batch: pb.RecordBatch) -> int:
         """Check one batch; return its record count.
@@ -172,6 +174,8 @@ class BatchValidator:
         if len(fresh) != n or not self._seen.isdisjoint(fresh):
             raise _invalid(f"{where}: duplicate record id in the upload")
         self._seen |= fresh
+        self._digest.update(batch.record_ids, np.frombuffer(batch.clks, dtype=np.uint8),
+                            {c.name: c.values for c in batch.strata})
         self.received += n
         return n
 
@@ -179,8 +183,13 @@ class BatchValidator:
         """Check the upload is complete.
 
         Raises:
-            Refused: INVALID_ARGUMENT when fewer records arrived than declared.
+            Refused: INVALID_ARGUMENT when fewer records arrived than declared
+                or the content does not match the header's digest.
         """
         if self.received != self.header.record_count:
             raise _invalid(f"upload ended after {self.received} of "
                            f"{self.header.record_count} records")
+        if self.header.content_sha256 and (
+                self._digest.hexdigest() != self.header.content_sha256):
+            raise _invalid("upload content does not match the extract's content digest "
+                           "(corrupt or altered)")

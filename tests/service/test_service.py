@@ -209,6 +209,9 @@ def test_refused_uploads_store_nothing(server: ServerProcess, tmp_path: Path) ->
     too_many = pb.UploadHeader()
     too_many.CopyFrom(good_header)
     too_many.record_count = MAX_RECORDS + 1
+    tampered = pb.UploadHeader()
+    tampered.CopyFrom(good_header)
+    tampered.content_sha256 = "0" * 64
     truncated = msgs(good_header)[:-1]
     wrong_length = msgs(good_header)
     wrong_length[2].batch.clks = wrong_length[2].batch.clks[:-1]
@@ -235,6 +238,8 @@ def test_refused_uploads_store_nothing(server: ServerProcess, tmp_path: Path) ->
         ("truncated", tokens["police"], truncated, grpc.StatusCode.INVALID_ARGUMENT),
         ("wrong clk length", tokens["police"], wrong_length, grpc.StatusCode.INVALID_ARGUMENT),
         ("duplicate ids", tokens["police"], duplicate, grpc.StatusCode.INVALID_ARGUMENT),
+        ("content digest differs", tokens["police"], msgs(tampered),
+         grpc.StatusCode.INVALID_ARGUMENT),
         ("wrong schema", tokens["police"], msgs(wrong_fp), grpc.StatusCode.FAILED_PRECONDITION),
         ("too many records", tokens["police"], msgs(too_many),
          grpc.StatusCode.RESOURCE_EXHAUSTED),

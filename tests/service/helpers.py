@@ -96,6 +96,7 @@ class ServerProcess:
     process: subprocess.Popen | None = None
     log_path: Path | None = None
     tls_ca: Path | None = None
+    ready_from_log: bool = False  # for mutual TLS, where a bare health probe fails
 
     @property
     def address(self) -> str:
@@ -116,7 +117,9 @@ class ServerProcess:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise AssertionError(f"server exited early: {self.log()}")
-            if self.healthy():
+            if self.ready_from_log and "tiplink serving on" in self.log():
+                return self
+            if not self.ready_from_log and self.healthy():
                 return self
             time.sleep(0.1)
         raise AssertionError(f"server did not become healthy: {self.log()}")

@@ -242,3 +242,21 @@ def test_parallel_workers_give_identical_output(tmp_path: Path, secret_file: Pat
     out = tmp_path / "out.tle"
     assert encode(path, secret_file, out, "--workers", workers).returncode == 0
     assert np.array_equal(read_extract(out).clks, read_extract(reference).clks)
+
+
+def test_progress_bar_only_on_request_or_terminal(tmp_path: Path, secret_file: Path) -> None:
+    path = write_csv(tmp_path / "in.csv")
+    quiet = encode(path, secret_file, tmp_path / "a.tle")
+    assert quiet.returncode == 0
+    assert "encoding" not in quiet.stderr  # stderr is a pipe here: no bar
+    shown = encode(path, secret_file, tmp_path / "b.tle", "--progress")
+    assert shown.returncode == 0 and "encoding" in shown.stderr
+
+
+def test_reader_streams_in_bounded_batches(tmp_path: Path) -> None:
+    from tiplink.encoders.readers import open_table
+
+    rows = [f"R{i},a,b,F,1990,THA,x" for i in range(2500)]
+    reader = open_table(write_csv(tmp_path / "in.csv", rows))
+    sizes = [len(batch.rows) for batch in reader.batches(batch_size=1000)]
+    assert sizes == [1000, 1000, 500]

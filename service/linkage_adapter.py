@@ -62,13 +62,25 @@ def _exact_grouping(extracts: Sequence[Extract], progress: ProgressFn | None) ->
     return pd.concat(frames, ignore_index=True)
 
 
-def counts(clusters: pd.DataFrame, extracts: Sequence[Extract]) -> dict[str, Any]:
-    """The unsuppressed COUNTS.json document for linked extracts."""
+def counts(clusters: pd.DataFrame, extracts: Sequence[Extract],
+           min_cell_count: int) -> dict[str, Any]:
+    """The COUNTS.json document for linked extracts, small cells protected.
+
+    Args:
+        clusters: the engine's ``party, record_id, entity_id`` frame.
+        extracts: the linked extracts (for the party list and record counts).
+        min_cell_count: the project's small-cell threshold (0: off).
+    """
+    parties = [e.header.party for e in extracts]
     if real_engine_available():
         from tiplink.linkage.counts import counts_document
 
-        return counts_document(clusters, parties=[e.header.party for e in extracts])
-    return _plain_counts(clusters, [e.header.party for e in extracts])
+        records = {e.header.party: len(e.record_ids) for e in extracts}
+        party_sets = clusters.groupby("entity_id")["party"].agg(frozenset).tolist()
+        return counts_document(parties, records, party_sets, min_cell_count=min_cell_count)
+    from tiplink.service.results import suppress_counts
+
+    return suppress_counts(_plain_counts(clusters, parties), min_cell_count)
 
 
 def _plain_counts(clusters: pd.DataFrame, parties: Sequence[str]) -> dict[str, Any]:

@@ -108,7 +108,7 @@ def run_job(config: WorkerConfig, ticket: RunTicket, parent_pid: int) -> None:
                     for u in uploads]
         store.set_progress(ticket, 0.05)
         clusters = linkage_adapter.link(extracts, progress=progress)
-        counts = linkage_adapter.counts(clusters, extracts)
+        counts = linkage_adapter.counts(clusters, extracts, project.min_cell_count)
         opaque = opaque_entity_ids(clusters, keys, ticket.project_id, ticket.run_id,
                                    project.entity_id_policy)
         blobs = {f"clusters:{party}": blob

@@ -75,13 +75,15 @@ def rows(server: ServerProcess, project_id: str) -> dict[str, int]:
 def offline_counts(paths: list[Path], workdir: Path) -> dict:
     """Counts from the offline ``tiplink link`` (or the same engine in-process
     while the link command is not on main)."""
-    if run_cli("link", "--help").returncode == 0:
+    help_text = run_cli("link", "--help")
+    if help_text.returncode == 0:
         out = workdir / "offline-counts.json"
+        extra = ["--min-cell-count", "0"] if "--min-cell-count" in help_text.stdout else []
         run_cli("link", *map(str, paths), "--clusters", str(workdir / "offline.csv"),
-                "--counts", str(out), check=True)
+                "--counts", str(out), *extra, check=True)
         return json.loads(out.read_text())
     extracts = [read_extract(p) for p in paths]
-    return linkage_adapter.counts(linkage_adapter.link(extracts), extracts)
+    return linkage_adapter.counts(linkage_adapter.link(extracts), extracts, 0)
 
 
 def comparable(doc: dict) -> dict:

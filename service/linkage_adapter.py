@@ -2,10 +2,11 @@
 
 TEMPORARY FALLBACK (remove once the real modules are on main):
 
-* ``tiplink.linkage.engine.link_extracts`` / ``tiplink.linkage.counts
-  .counts_document``: while they are not importable, :func:`link` groups
-  records whose encodings are bit-identical and :func:`counts` builds the
-  COUNTS.json fields itself, without an estimate.
+* ``tiplink.linkage.engine.link_extracts``: while it is not importable,
+  :func:`link` groups records whose encodings are bit-identical.
+* ``tiplink.linkage.counts.counts_document`` (now on main): while it is not
+  importable, :func:`counts` builds the COUNTS.json fields itself, without an
+  estimate, with :func:`tiplink.service.results.suppress_counts`.
 
 Everything else in the service calls only these functions, so switching to
 the real engine changes nothing else.
@@ -26,10 +27,18 @@ ProgressFn = Callable[[float], None]
 
 
 def real_engine_available() -> bool:
-    """True when the linkage engine and counts modules are importable."""
+    """True when the linkage engine is importable."""
     try:
-        import tiplink.linkage.counts
         import tiplink.linkage.engine  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def real_counts_available() -> bool:
+    """True when the counts (and protection) module is importable."""
+    try:
+        import tiplink.linkage.counts  # noqa: F401
     except ImportError:
         return False
     return True
@@ -72,7 +81,7 @@ def counts(clusters: pd.DataFrame, extracts: Sequence[Extract],
         min_cell_count: the project's small-cell threshold (0: off).
     """
     parties = [e.header.party for e in extracts]
-    if real_engine_available():
+    if real_counts_available():
         from tiplink.linkage.counts import counts_document
 
         records = {e.header.party: len(e.record_ids) for e in extracts}

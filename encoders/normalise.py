@@ -26,7 +26,6 @@ import unicodedata
 from anyascii import anyascii
 
 from tiplink.encoders.romanise_myanmar import romanise_myanmar
-
 from tiplink.encoders.schema import Normalisation
 
 # Thai and Lao vowels written before the consonant they follow in speech.
@@ -35,7 +34,8 @@ _PREPOSED_RE = re.compile("([\u0e40-\u0e44])([\u0e01-\u0e2e])|([\u0ec0-\u0ec4])(
 _THAI_SILENT_RE = re.compile("[\u0e01-\u0e2e][\u0e34\u0e38]?\u0e4c")
 # Thai titles written onto the name: นาย (Mr), นาง (Mrs), นางสาว (Miss), เด็กชาย/หญิง.
 _THAI_TITLE_RE = re.compile("^(?:นางสาว|นาง|นาย|เด็กชาย|เด็กหญิง|ด\\.ช\\.|ด\\.ญ\\.)(?=[\u0e01-\u0e4e]{2})")
-_LAO_AM = str.maketrans({"\u0eb3": "am"})
+# Sara am (also as NFKC leaves it: nikhahit + aa) is "am" in Thai and Lao.
+_SARA_AM_RE = re.compile("\u0e33|\u0e4d\u0e32|\u0eb3|\u0ecd\u0eb2")
 _NON_WORD = re.compile(r"[^\w\s]|_", re.UNICODE)
 _SPACES = re.compile(r"\s+")
 
@@ -69,7 +69,7 @@ def transliterate(text: str) -> str:
     text = " ".join(words)
     text = _THAI_SILENT_RE.sub("", text)
     text = _PREPOSED_RE.sub(_spoken_order, text)
-    text = romanise_myanmar(text.translate(_LAO_AM))
+    text = romanise_myanmar(_SARA_AM_RE.sub("am", text))
     return anyascii(text)
 
 

@@ -4,7 +4,7 @@ For every pair of records of the same person (within and across agencies),
 the share whose fields agree exactly, and after a simple normalisation
 (transliteration to ASCII with ``anyascii``, lower case, spaces removed):
 a rough picture of what an exact-match linker would get right. Also the share
-of records with each field empty.
+of records with each field empty, and how dependent the lists are.
 
 Usage::
 
@@ -72,6 +72,11 @@ def measure(preset: str, population: int, seed: int) -> dict:
             3,
         ),
         "empty_share": {c: round(float((v == "").mean()), 3) for c, v in cols.items()},
+        # Dependence between lists: people on every list, against what
+        # independent lists of the same sizes would give.
+        "all_lists_vs_independence": round(
+            float(data.held.all(axis=1).mean() / np.prod(data.held.mean(axis=0))), 2
+        ),
     }
 
 

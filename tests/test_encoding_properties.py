@@ -127,3 +127,20 @@ def test_script_and_romanisation_are_close() -> None:
     latin = segment(encode(("Somchai", "Jaidee", "M", "", "", ""), b"s"), "name")
     stranger = segment(encode(("Kyaw", "Htun", "M", "", "", ""), b"s"), "name")
     assert dice(thai, latin) > dice(thai, stranger) + 0.15
+
+
+def test_myanmar_script_romanises_by_syllable() -> None:
+    spec = Normalisation()
+    assert normalise_text("လင်းမိုး", spec) == "lin moe"
+    assert normalise_text("ကျော်ကျော်", spec) == "kyaw kyaw"
+    assert normalise_text("ထွန်းမြတ်", spec) == "htun myat"
+    assert normalise_text("ခန့်သိန်းညီ", spec) == "khant thein nyi"
+    assert normalise_text("မောင်မောင်ဝင်း", spec) == "maung maung win"
+
+
+def test_thai_and_lao_read_in_spoken_order_without_titles() -> None:
+    spec = Normalisation()
+    assert normalise_text("ใจดี", spec) == "chaidi"
+    assert normalise_text("นางสุภาพร", spec) == normalise_text("สุภาพร", spec)
+    assert normalise_text("เพชรศักดิ์", spec).endswith("sak")
+    assert normalise_text("ວິໄລ", spec) == "vilai"

@@ -7,6 +7,7 @@ pytest ``pythonpath``.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import re
 import subprocess
@@ -25,6 +26,7 @@ from synth import (
     population_for_records,
     write_dataset,
 )
+from synth import cli as synth_cli
 from synth.noise import NoiseConfig, phonetic, strip_diacritics, typo
 from synth.population import EXPLOITATION, NATIONALITIES
 from synth.render import DATE_ESTIMATED, DATE_MISSING, DATE_SWAP, DATE_YEAR, DATE_YEAR_MONTH
@@ -97,7 +99,7 @@ def test_same_seed_gives_identical_files(tmp_path: Path) -> None:
     write_dataset(generate(config, seed=5), tmp_path / "b")
     write_dataset(generate(config, seed=6), tmp_path / "c")
     files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*.csv"))
-    assert len(files) == 4 + 1 + 4 + 2
+    assert len(files) == 4 + 2 + 4 + 2
     for name in [*files, Path("truth.json"), Path("cases/truth.json")]:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
     assert (tmp_path / "a/police.csv").read_bytes() != (tmp_path / "c/police.csv").read_bytes()
@@ -142,6 +144,12 @@ def test_truth_files_are_consistent(written: Path) -> None:
     stated = {tuple(h["parties"]): h["count"] for h in truth["capture_histories"]}
     assert stated == dict(recount)
     assert sum(stated.values()) == truth["unique_entities"] == len(parties_of)
+    header, table = read_csv(written / "capture_table.csv")
+    assert header == [*truth["parties"], "count"]
+    from_table = {
+        tuple(p for p in truth["parties"] if row[p] == "1"): int(row["count"]) for row in table
+    }
+    assert from_table == stated
     assert truth["population"] >= truth["unique_entities"]
     assert truth["unobserved"] == truth["population"] - truth["unique_entities"]
     assert truth["seed"] == 11 and truth["parameters"]["population"] == 24000
@@ -169,6 +177,20 @@ def test_lists_are_heterogeneous_and_dependent(world: Dataset) -> None:
     tha = world.population.nationality == NATIONALITIES.index("THA")
     embassy = held[:, parties.index("embassy")]
     assert embassy[tha].mean() < 0.3 * embassy[~tha].mean()
+
+
+def test_independent_world_gives_unbiased_two_list_estimate() -> None:
+    # No unobserved visibility, no referrals, no covariate effects: the lists
+    # are independent and Lincoln-Petersen recovers N.
+    config = make_config(population=40000, heterogeneity=0.0, cases=False)
+    config = dataclasses.replace(
+        config,
+        referrals=(),
+        agencies=tuple(dataclasses.replace(a, effects={}) for a in config.agencies),
+    )
+    held = generate(config, seed=8).held
+    n1, n2, both = held[:, 0].sum(), held[:, 1].sum(), (held[:, 0] & held[:, 1]).sum()
+    assert n1 * n2 / both == pytest.approx(40000, rel=0.05)
 
 
 def test_duplicate_rate(world: Dataset) -> None:
@@ -465,17 +487,31 @@ def test_cli_writes_a_data_set(tmp_path: Path) -> None:
     [
         ["--agencies", "police"],
         ["--agencies", "police,police"],
+        ["--agencies", "Police,ngo"],
         ["--set", "nonsense=0.1"],
         ["--set", "typo=2"],
+        ["--set", "typo=often"],
         ["--records", "0"],
+        ["--population", "0"],
     ],
 )
-def test_cli_bad_options_one_line_error(tmp_path: Path, args: list[str]) -> None:
-    result = run_cli("--out", str(tmp_path / "out"), *args)
-    assert result.returncode == 2
-    assert len(result.stderr.strip().splitlines()) == 1
-    assert result.stderr.startswith("synth: error:")
+def test_cli_bad_options_one_line_error(
+    tmp_path: Path, args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert synth_cli.main(["--out", str(tmp_path / "out"), *args]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert err.startswith("synth: error:")
     assert not (tmp_path / "out").exists()
+
+
+def test_cli_unwritable_output_one_line_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory", encoding="utf-8")
+    result = run_cli("--out", str(blocker / "out"), "--population", "50")
+    assert result.returncode == 2
+    assert result.stderr.startswith("synth: error:") and len(result.stderr.splitlines()) == 1
+    assert "Traceback" not in result.stderr
 
 
 def test_bundled_example_is_reproducible(tmp_path: Path) -> None:
@@ -485,7 +521,7 @@ def test_bundled_example_is_reproducible(tmp_path: Path) -> None:
     bundled = sorted(
         p.relative_to(examples) for p in examples.rglob("*") if p.suffix in {".csv", ".json"}
     )
-    assert len(bundled) == 13
+    assert len(bundled) == 14
     for name in bundled:
         assert (tmp_path / name).read_bytes() == (examples / name).read_bytes(), name
     assert sum(p.stat().st_size for p in examples.rglob("*") if p.is_file()) < 1_000_000

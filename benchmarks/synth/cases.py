@@ -50,8 +50,14 @@ def _csr(groups: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
     return order, starts
 
 
-def _expand(records_group: np.ndarray, members: np.ndarray, starts: np.ndarray):
-    """All (record, member) pairs for records of groups given in CSR form."""
+def _expand(
+    records_group: np.ndarray, members: np.ndarray, starts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """All (record, member) pairs for records of groups given in CSR form.
+
+    Returns:
+        Record index, member, and the member's position within its group.
+    """
     sizes = starts[records_group + 1] - starts[records_group]
     rec = np.repeat(np.arange(records_group.shape[0]), sizes)
     first = np.repeat(starts[records_group], sizes)

@@ -8,7 +8,7 @@ embassies of the victims' countries, with four more agency kinds available.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from synth.noise import NoiseConfig, preset
 
@@ -300,7 +300,7 @@ def make_config(
             prefix = f"{cfg.prefix}{k}"
             k += 1
         prefixes.add(prefix)
-        configs.append(cfg if prefix == cfg.prefix else _with_prefix(cfg, prefix))
+        configs.append(cfg if prefix == cfg.prefix else replace(cfg, prefix=prefix))
     rates = preset(noise) if isinstance(noise, str) else noise
     if noise_overrides:
         rates = rates.with_updates(**noise_overrides)
@@ -312,10 +312,3 @@ def make_config(
         noise=rates,
         cases=CaseConfig() if cases else None,
     )
-
-
-def _with_prefix(cfg: AgencyConfig, prefix: str) -> AgencyConfig:
-    """``cfg`` with another record-id prefix (two agencies shared one)."""
-    from dataclasses import replace
-
-    return replace(cfg, prefix=prefix)

@@ -21,15 +21,18 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from synth.cases import generate_cases
 from synth.config import COVARIATES, DEFAULT_AGENCIES, WorldConfig, make_config
 from synth.population import EXPLOITATION, NATIONALITIES, Population, build_population
 from synth.render import render_people
 from synth.tables import Table, build_tables, summarise
+
+if TYPE_CHECKING:
+    import pandas
 
 GENERATOR_VERSION = "tiplink-synth/1"
 
@@ -220,7 +223,7 @@ def config_to_dict(config: WorldConfig) -> dict:
     return _plain(dataclasses.asdict(config))
 
 
-def _plain(value):
+def _plain(value: object) -> object:
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -259,13 +262,15 @@ class VictimFrames:
         summary: the truth summary (``truth.json`` content).
     """
 
-    records: dict[str, pd.DataFrame]
-    truth: pd.DataFrame
+    records: dict[str, pandas.DataFrame]
+    truth: pandas.DataFrame
     summary: dict
 
 
 def generate_victims(config: GeneratorConfig) -> VictimFrames:
     """Victim records only, as pandas frames (no case data)."""
+    import pandas as pd  # only this convenience needs pandas; keep start-up light
+
     world = make_config(
         config.agencies,
         population=config.population,

@@ -16,6 +16,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from synth.lexemes import strip_latin_diacritics
+
 
 @dataclass(frozen=True)
 class NoiseConfig:
@@ -153,7 +155,7 @@ QWERTY_NEIGHBOURS = _qwerty_neighbours()
 # Thai consonants that sound alike and are confused in spelling (several
 # letters for s, th, t, d, ph, kh, ch, n, l, y), and the two common tone marks.
 _THAI_CONFUSABLE = ("สศษซ", "ทธฑฒถฐ", "ตฏ", "ดฎ", "พภผ", "ขฃคฅฆ", "ชฌฉ", "นณ", "ลฬ", "ยญ", "่้")
-THAI_CONFUSABLE = {c: "".join(g.replace(c, "")) for g in _THAI_CONFUSABLE for c in g}
+THAI_CONFUSABLE = {c: g.replace(c, "") for g in _THAI_CONFUSABLE for c in g}
 
 
 def _neighbour(char: str, u: float) -> str:
@@ -257,8 +259,6 @@ def phonetic(text: str, u_rule: float) -> str:
 @lru_cache(maxsize=65536)
 def strip_diacritics(text: str) -> str:
     """Drop Latin diacritics only (cached: the set of distinct values is small)."""
-    from synth.lexemes import strip_latin_diacritics
-
     return strip_latin_diacritics(text)
 
 

@@ -5,6 +5,9 @@ Layout::
     OUT/police.csv ...          one victim file per agency (CONTRACT columns)
     OUT/truth.csv               party,record_id,person_id
     OUT/truth.json              N, counts and true capture histories
+    OUT/capture_table.csv       the true capture histories as a 0/1 table
+                                (one column per party, then count), the
+                                format of ../shared/mse and `tiplink estimate`
     OUT/cases/police.csv ...    one case file per agency (CONTRACT columns)
     OUT/cases/truth.csv         party,record_id,case_id
     OUT/cases/truth.json        number of cases, counts, capture histories
@@ -51,6 +54,14 @@ def _write_json(path: Path, data: dict) -> None:
         handle.write("\n")
 
 
+def _write_capture_table(path: Path, truth: dict) -> None:
+    parties = truth["parties"]
+    rows = [
+        [*(int(p in h["parties"]) for p in parties), h["count"]] for h in truth["capture_histories"]
+    ]
+    _write_csv(path, (*parties, "count"), list(zip(*rows, strict=True)))
+
+
 def write_dataset(dataset: Dataset, out_dir: str | Path) -> list[Path]:
     """Write ``dataset`` under ``out_dir`` (created if needed).
 
@@ -63,10 +74,9 @@ def write_dataset(dataset: Dataset, out_dir: str | Path) -> list[Path]:
     truth = dict(dataset.truth)
     truth["files"] = {t.party: f"{t.party}.csv" for t in dataset.victims}
     _write_json(out / "truth.json", truth)
-    written = [out / f"{t.party}.csv" for t in dataset.victims] + [
-        out / "truth.csv",
-        out / "truth.json",
-    ]
+    _write_capture_table(out / "capture_table.csv", truth)
+    written = [out / f"{t.party}.csv" for t in dataset.victims]
+    written += [out / "truth.csv", out / "truth.json", out / "capture_table.csv"]
     if dataset.case_truth is not None:
         cases = out / "cases"
         cases.mkdir(exist_ok=True)

@@ -84,12 +84,16 @@ class Population:
         return int(self.nationality.shape[0])
 
 
-def _choose(rng: np.random.Generator, pool: np.ndarray, n: int, p: np.ndarray | None = None):
+def _choose(
+    rng: np.random.Generator, pool: np.ndarray, n: int, p: np.ndarray | None = None
+) -> np.ndarray:
     """Draw ``n`` lexeme ids from ``pool`` (uniform unless ``p`` is given)."""
     return pool[rng.choice(pool.shape[0], size=n, p=p)]
 
 
-def _by_sex(rng: np.random.Generator, female: np.ndarray, pool_f: np.ndarray, pool_m: np.ndarray):
+def _by_sex(
+    rng: np.random.Generator, female: np.ndarray, pool_f: np.ndarray, pool_m: np.ndarray
+) -> np.ndarray:
     """Draw one lexeme per person from the pool for their sex."""
     n = female.shape[0]
     return np.where(female, _choose(rng, pool_f, n), _choose(rng, pool_m, n))
@@ -159,7 +163,9 @@ def _with_prob(rng: np.random.Generator, values: np.ndarray, p: float) -> np.nda
     return np.where(rng.random(values.shape[0]) < p, values, 0)
 
 
-def _names_tha(rng, female, age, tok, ff):
+def _names_tha(
+    rng: np.random.Generator, female: np.ndarray, age: np.ndarray, tok: np.ndarray, ff: np.ndarray
+) -> None:
     n = female.shape[0]
     tok[:, 0] = _by_sex(rng, female, _THA["gf"], _THA["gm"])
     tok[:, 3] = _choose(rng, _THA["fam"], n)
@@ -170,7 +176,9 @@ def _names_tha(rng, female, age, tok, ff):
     tok[:, SLOT_ORIGIN] = _choose(rng, _THA["places"], n)
 
 
-def _names_khm(rng, female, age, tok, ff):
+def _names_khm(
+    rng: np.random.Generator, female: np.ndarray, age: np.ndarray, tok: np.ndarray, ff: np.ndarray
+) -> None:
     n = female.shape[0]
     tok[:, 0] = _by_sex(rng, female, _KHM["gf"], _KHM["gm"])
     tok[:, 3] = _choose(rng, _KHM["fam"], n, _zipf_weights(_KHM["fam"].shape[0]))
@@ -179,7 +187,9 @@ def _names_khm(rng, female, age, tok, ff):
     ff[:] = True
 
 
-def _names_mmr(rng, female, age, tok, ff):
+def _names_mmr(
+    rng: np.random.Generator, female: np.ndarray, age: np.ndarray, tok: np.ndarray, ff: np.ndarray
+) -> None:
     n = female.shape[0]
     # One to three syllables, mostly from the pool for the person's sex.
     parts = rng.choice([1, 2, 3], size=n, p=[0.12, 0.58, 0.30])
@@ -205,7 +215,9 @@ def _names_mmr(rng, female, age, tok, ff):
     tok[:, SLOT_ORIGIN] = _choose(rng, _MMR["places"], n)
 
 
-def _names_lao(rng, female, age, tok, ff):
+def _names_lao(
+    rng: np.random.Generator, female: np.ndarray, age: np.ndarray, tok: np.ndarray, ff: np.ndarray
+) -> None:
     n = female.shape[0]
     tok[:, 0] = _by_sex(rng, female, _LAO["gf"], _LAO["gm"])
     tok[:, 3] = _choose(rng, _LAO["fam"], n)
@@ -214,7 +226,9 @@ def _names_lao(rng, female, age, tok, ff):
     tok[:, SLOT_ORIGIN] = _choose(rng, _LAO["places"], n)
 
 
-def _names_vnm(rng, female, age, tok, ff):
+def _names_vnm(
+    rng: np.random.Generator, female: np.ndarray, age: np.ndarray, tok: np.ndarray, ff: np.ndarray
+) -> None:
     n = female.shape[0]
     # About four in ten Vietnamese are Nguyễn; the rest follow a steep curve.
     fam_w = _zipf_weights(_VNM["fam"].shape[0], 1.4)
@@ -235,7 +249,9 @@ def _names_vnm(rng, female, age, tok, ff):
     ff[:] = True
 
 
-def _names_idn(rng, female, age, tok, ff):
+def _names_idn(
+    rng: np.random.Generator, female: np.ndarray, age: np.ndarray, tok: np.ndarray, ff: np.ndarray
+) -> None:
     n = female.shape[0]
     u = rng.random(n)
     tok[:, 0] = _by_sex(rng, female, _IDN["gf"], _IDN["gm"])
@@ -246,7 +262,9 @@ def _names_idn(rng, female, age, tok, ff):
     tok[:, SLOT_ORIGIN] = _choose(rng, _IDN["places"], n)
 
 
-def _names_phl(rng, female, age, tok, ff):
+def _names_phl(
+    rng: np.random.Generator, female: np.ndarray, age: np.ndarray, tok: np.ndarray, ff: np.ndarray
+) -> None:
     n = female.shape[0]
     tok[:, 0] = _by_sex(rng, female, _PHL["gf"], _PHL["gm"])
     tok[:, 1] = _with_prob(rng, _by_sex(rng, female, _PHL["gf"], _PHL["gm"]), 0.35)
@@ -257,7 +275,9 @@ def _names_phl(rng, female, age, tok, ff):
     tok[:, SLOT_ORIGIN] = _choose(rng, _PHL["places"], n)
 
 
-def _names_mys(rng, female, age, tok, ff):
+def _names_mys(
+    rng: np.random.Generator, female: np.ndarray, age: np.ndarray, tok: np.ndarray, ff: np.ndarray
+) -> None:
     n = female.shape[0]
     chinese = rng.random(n) < 0.3
     # Malay: given name(s) and a patronymic (bin/binti + father's given name).
@@ -281,7 +301,9 @@ def _names_mys(rng, female, age, tok, ff):
     ff[:] = chinese
 
 
-_BUILDERS: dict[str, Callable] = {
+# Each builder fills the name and origin slots ``tok`` (and ``ff``, family
+# name said first) in place for people of one nationality.
+_BUILDERS: dict[str, Callable[..., None]] = {
     "THA": _names_tha,
     "KHM": _names_khm,
     "MMR": _names_mmr,

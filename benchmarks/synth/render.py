@@ -149,12 +149,14 @@ def render_people(
     _drop_to_single_name(tok, usual, nat, np.flatnonzero(hit("single_name", tok[:, 1] != 0)))
 
     # Spelling of each slot: native script, the person's usual romanisation,
-    # or (respelled) any romanisation of that name part.
+    # or (respelled) another romanisation of that name part.
     slot_rate = np.full(N_SLOTS, noise.respell)
     slot_rate[SLOT_ORIGIN] = noise.origin_variant
     respell = rng.random((n, N_SLOTS)) < np.minimum(slot_rate[None, :] * scale[:, None], 0.95)
-    respell &= LEXICON.n_roman[tok] > 1
-    alt = (rng.random((n, N_SLOTS)) * LEXICON.n_roman[tok]).astype(np.int8)
+    n_roman = LEXICON.n_roman[tok].astype(np.int64)
+    respell &= n_roman > 1
+    step = 1 + (rng.random((n, N_SLOTS)) * np.maximum(n_roman - 1, 1)).astype(np.int64)
+    alt = (usual + step) % np.maximum(n_roman, 1)
     column = np.where(
         native[:, None] & LEXICON.has_native[tok], 0, 1 + np.where(respell, alt, usual)
     )

@@ -98,6 +98,8 @@ def run_estimate(args: argparse.Namespace) -> int:
         raise InputError('--method fixed needs --model, e.g. --model "[12,23]"')
     if args.model and method != "fixed":
         raise InputError("--model applies only to --method fixed")
+    if (maxorder is not None or ntop is not None) and method != "bic":
+        raise InputError("--max-order and --top-models apply only to --method bic")
     table = read_table(args.table)
     model = None
     if args.model:

@@ -203,6 +203,9 @@ BAD_OPTIONS = [
     (["--seed", "x"], "--seed"),
     (["--pthresh", "2"], "--pthresh"),
     (["--model", "[12]"], "only to --method fixed"),
+    (["--max-order", "2"], "only to --method bic"),
+    (["--method", "bic", "--max-order", "0"], "--max-order"),
+    (["--method", "bic", "--max-order", "3"], "maximum order"),
 ]
 
 

@@ -133,3 +133,13 @@ def test_report_renders_in_headless_chromium(tmp_path: Path, counts_doc: dict) -
     assert f'data-chart-ready="{ncells}"' in dom
     assert dom.count("<rect") >= ncells
     assert dom.count("<circle") == ncells * len(PARTIES)
+
+
+def test_report_without_estimate_and_with_withheld_totals() -> None:
+    sets = [["a"]] * 30 + [["b"]] * 20 + [["a", "b"]] * 2
+    doc = counts_document(["a", "b"], {"a": 43, "b": 33}, sets, 5)
+    assert "estimate" not in doc
+    page = render_report(doc)
+    assert "No estimate: withheld" in page
+    assert page.count("withheld") >= 3  # the two per-party counts and the estimate
+    assert page.count('class="bar suppressed"') == 3

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tiplink.linkage.counts import read_capture_csv
 from tiplink.linkage.estimate import (
@@ -273,3 +275,27 @@ def test_capture_table_rejects_bad_values() -> None:
         CaptureTable(("a", "b"), (1, 1, 1, 1))
     with pytest.raises(EstimationError):
         CaptureTable(("a", "b"), (0, -1, 1, 1))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.integers(min_value=2, max_value=4).flatmap(
+        lambda m: st.lists(
+            st.integers(min_value=0, max_value=60), min_size=(1 << m) - 1, max_size=(1 << m) - 1
+        )
+    ),
+    st.sampled_from(["stepwise", "bic"]),
+)
+def test_random_tables_give_an_estimate_or_a_clean_refusal(cells: list[int], method: str) -> None:
+    m = (len(cells) + 1).bit_length() - 1
+    t = CaptureTable(tuple("abcd"[:m]), (0, *cells))
+    if t.observed == 0:
+        return
+    try:
+        result = estimate(t, method, bootstrap=0)
+    except EstimationError as exc:
+        assert "no finite estimate" in exc.message or "not identifiable" in exc.message
+        return
+    assert math.isfinite(result.population)
+    assert result.population >= t.observed - 1e-6
+    assert MODEL_RE.match(result.model)

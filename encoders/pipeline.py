@@ -1,0 +1,316 @@
+"""Encode a whole input file: read → encode → write, streamed in batches.
+
+This is what ``tiplink encode`` runs. Rows flow in batches (memory stays
+flat for any input size), optionally across worker processes, into either
+the extract file or clkhash's JSON format. Any bad value stops the run with
+one message naming file, row and column, and no output file is left behind.
+"""
+
+from __future__ import annotations
+
+import base64
+import collections
+import hashlib
+import json
+import multiprocessing
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, Literal
+
+import numpy as np
+
+from tiplink.atomic import atomic_output
+from tiplink.encoders.clk import Encoder
+from tiplink.encoders.extract import ExtractHeader, ExtractWriter, Segment, now_utc
+from tiplink.encoders.fields import FieldValueError
+from tiplink.encoders.readers import DEFAULT_BATCH_SIZE, RowBatch, TableReader, open_table
+from tiplink.encoders.schema import LinkageSchema, parse_schema
+from tiplink.errors import InputError
+
+OutputFormat = Literal["extract", "clkhash-json"]
+DEFAULT_ID_COLUMN = "record_id"
+# Below this many rows, starting worker processes costs more than it saves.
+PARALLEL_MIN_ROWS = 60_000
+
+
+@dataclass(frozen=True)
+class EncodeSummary:
+    """What an encode run produced."""
+
+    records: int
+    output: Path
+    format: OutputFormat
+    key_check: str
+    schema_fingerprint: str
+
+
+def resolve_columns(schema: LinkageSchema, header: list[str], path: Path) -> list[str]:
+    """Map the schema's input columns onto the header.
+
+    Columns are matched by name. A plain clkhash schema whose identifiers are
+    not all in the header, but whose feature count equals the column count,
+    is matched by position, as clkhash does.
+
+    Returns:
+        The header to give the encoder (renamed when matched by position).
+
+    Raises:
+        InputError: a required column is missing.
+    """
+    present = set(header)
+    missing = [c for c in schema.input_columns
+               if c not in present and c not in schema.optional_columns]
+    if not missing:
+        return header
+    plain = all(f.ignored or (f.normalise is None and f.tokens is None) for f in schema.features)
+    if plain and len(header) == len(schema.features) and not schema.strata:
+        return [f.identifier for f in schema.features]
+    name = missing[0]
+    users = [f.identifier for f in schema.features if not f.ignored and name in f.columns]
+    needed_by = f" (needed by feature {users[0]!r})" if users else ""
+    raise InputError(f"required column {name!r} is missing{needed_by}", path, 0, name)
+
+
+class _IdTracker:
+    """Collects record ids and finds duplicates without holding every id."""
+
+    def __init__(self) -> None:
+        self._digests: list[np.ndarray] = []
+
+    def add(self, ids: Sequence[str]) -> None:
+        digests = np.fromiter(
+            (int.from_bytes(hashlib.blake2b(i.encode(), digest_size=8).digest(), "little")
+             for i in ids), dtype=np.uint64, count=len(ids))
+        self._digests.append(digests)
+
+    def first_duplicate(self) -> int | None:
+        """0-based position of the first repeated id, or ``None``."""
+        if not self._digests:
+            return None
+        allids = np.concatenate(self._digests)
+        order = np.argsort(allids, kind="stable")
+        ordered = allids[order]
+        repeats = np.nonzero(ordered[1:] == ordered[:-1])[0]
+        if repeats.size == 0:
+            return None
+        return int(order[repeats + 1].min())
+
+
+def _record_ids(batch: RowBatch, id_index: int | None, path: Path, id_column: str | None
+                ) -> list[str]:
+    if id_index is None:
+        return [str(batch.first_row - 1 + i) for i in range(len(batch.rows))]
+    ids = []
+    for i, row in enumerate(batch.rows):
+        value = row[id_index].strip()
+        if not value:
+            raise InputError("record id is empty", path, batch.first_row + i, id_column)
+        ids.append(value)
+    return ids
+
+
+# --- worker processes ---------------------------------------------------------
+
+_worker_encoder: Encoder | None = None
+
+
+def _worker_init(document: dict[str, Any], name: str, secret: bytes, header: list[str]) -> None:
+    global _worker_encoder
+    _worker_encoder = Encoder(parse_schema(document, name=name), secret, header)
+
+
+def _worker_encode(rows: list[list[str]]) -> tuple[np.ndarray | None, tuple[int, str, str] | None,
+                                                   dict[str, list[str]] | None]:
+    assert _worker_encoder is not None
+    try:
+        return _worker_encoder.encode_rows(rows), None, _worker_encoder.strata_of(rows)
+    except FieldValueError as exc:
+        return None, (exc.row_index or 0, exc.column, exc.reason), None
+
+
+def _encoded_batches(reader: TableReader, encoder: Encoder, schema: LinkageSchema,
+                     secret: bytes, header: list[str], workers: int
+                     ) -> Iterator[tuple[RowBatch, np.ndarray, dict[str, list[str]]]]:
+    """Encode batches in order, in this process or in a bounded worker pool."""
+
+    def fail(batch: RowBatch, index: int, column: str, reason: str) -> None:
+        raise InputError(reason, reader.path, batch.first_row + index, column)
+
+    batches = reader.batches(DEFAULT_BATCH_SIZE)
+    if workers <= 1:
+        for batch in batches:
+            try:
+                clks = encoder.encode_rows(batch.rows)
+                strata = encoder.strata_of(batch.rows)
+            except FieldValueError as exc:
+                fail(batch, exc.row_index or 0, exc.column, exc.reason)
+            yield batch, clks, strata
+        return
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(workers, initializer=_worker_init,
+                      initargs=(schema.document, schema.name, secret, header)) as pool:
+        pending: collections.deque = collections.deque()
+        for batch in batches:
+            pending.append((batch, pool.apply_async(_worker_encode, (batch.rows,))))
+            # Bounded in flight: memory stays flat whatever the input size.
+            while len(pending) > 2 * workers:
+                yield _collect(pending.popleft(), fail)
+        while pending:
+            yield _collect(pending.popleft(), fail)
+
+
+def _collect(item: tuple[RowBatch, Any], fail: Any) -> tuple[RowBatch, np.ndarray, dict]:
+    batch, result = item
+    clks, failure, strata = result.get()
+    if failure is not None:
+        fail(batch, *failure)
+    return batch, clks, strata
+
+
+class _ClkhashJsonWriter:
+    """Streams ``{"clks": [base64, ...]}`` exactly as clkhash writes it."""
+
+    def __init__(self, handle: IO[str]) -> None:
+        self._handle = handle
+        self._first = True
+        handle.write('{"clks": [')
+
+    def write(self, clks: np.ndarray) -> None:
+        parts = []
+        for row in clks:
+            parts.append(('' if self._first else ', ') + '"' +
+                         base64.b64encode(row.tobytes()).decode() + '"')
+            self._first = False
+        self._handle.write("".join(parts))
+
+    def close(self) -> None:
+        self._handle.write("]}")
+
+
+def _progress_bar(reader: TableReader, enabled: bool | None) -> Any:
+    from tqdm import tqdm
+
+    total, unit = reader.progress_total()
+    show = sys.stderr.isatty() if enabled is None else enabled
+    return tqdm(total=total, unit=unit, unit_scale=True, disable=not show, file=sys.stderr,
+                desc="encoding", leave=False)
+
+
+def encode_file(input_path: str | Path, schema: LinkageSchema, secret: bytes, party: str,
+                output: str | Path, id_column: str | None = None,
+                output_format: OutputFormat = "extract", workers: int | None = None,
+                progress: bool | None = None) -> EncodeSummary:
+    """Encode an input table into an extract or clkhash JSON.
+
+    Args:
+        input_path: CSV, Parquet or XLSX with a header row.
+        schema: the linkage schema.
+        secret: the shared secret.
+        party: the agency's name, written into the extract.
+        output: the output file (written atomically).
+        id_column: the column holding record ids; by default ``record_id``
+            where present, else the 0-based row number.
+        output_format: ``extract`` or ``clkhash-json``.
+        workers: processes to encode with (default: every core for large
+            inputs).
+        progress: show a progress bar (default: when stderr is a terminal).
+
+    Raises:
+        InputError: bad input, naming file, row and column.
+    """
+    input_path = Path(input_path)
+    output = Path(output)
+    reader = open_table(input_path)
+    header = resolve_columns(schema, reader.header, input_path)
+    if id_column is not None and id_column not in reader.header:
+        raise InputError(f"id column {id_column!r} is missing", input_path, 0, id_column)
+    if id_column is None and DEFAULT_ID_COLUMN in reader.header:
+        id_column = DEFAULT_ID_COLUMN
+    id_index = reader.header.index(id_column) if id_column is not None else None
+    encoder = Encoder(schema, secret, header)
+    if workers is None:
+        size_hint, unit = reader.progress_total()
+        rows_hint = size_hint if unit == "rows" else size_hint // 60
+        workers = min(os.cpu_count() or 1, 4) if rows_hint >= PARALLEL_MIN_ROWS else 1
+    ids = _IdTracker()
+    count = 0
+    bar = _progress_bar(reader, progress)
+    try:
+        if output_format == "clkhash-json":
+            with atomic_output(output, "w") as handle:
+                writer = _ClkhashJsonWriter(handle)
+                for batch, clks, _ in _encoded_batches(reader, encoder, schema, secret, header,
+                                                       workers):
+                    record_ids = _record_ids(batch, id_index, input_path, id_column)
+                    ids.add(record_ids)
+                    writer.write(clks)
+                    count += len(batch.rows)
+                    bar.update(reader.progress_position() - bar.n)
+                _check_ids(ids, count, input_path, id_column)
+                writer.close()
+        else:
+            layout = tuple(Segment(n, s, b) for n, s, b in encoder.segment_layout)
+            header_template = ExtractHeader(
+                party=party, schema_fingerprint=schema.fingerprint, key_check=encoder.key_check,
+                bit_length=schema.output_bits, record_count=0, created_at=now_utc(),
+                schema_name=schema.name, id_column=id_column, segments=layout,
+                strata=tuple(s.name for s in schema.strata))
+            extract = ExtractWriter(output, header_template)
+            try:
+                for batch, clks, strata in _encoded_batches(reader, encoder, schema, secret,
+                                                            header, workers):
+                    record_ids = _record_ids(batch, id_index, input_path, id_column)
+                    ids.add(record_ids)
+                    extract.write_batch(record_ids, clks, strata)
+                    count += len(batch.rows)
+                    bar.update(reader.progress_position() - bar.n)
+                _check_ids(ids, count, input_path, id_column)
+                extract.close()
+            except BaseException:
+                extract.abort()
+                raise
+    finally:
+        bar.close()
+    return EncodeSummary(records=count, output=output, format=output_format,
+                         key_check=encoder.key_check, schema_fingerprint=schema.fingerprint)
+
+
+def _check_ids(ids: _IdTracker, count: int, path: Path, id_column: str | None) -> None:
+    if count == 0:
+        raise InputError("the file has a header but no records", path)
+    duplicate = ids.first_duplicate()
+    if duplicate is not None:
+        raise InputError("record id repeats an earlier row's id (ids must be unique)", path,
+                         duplicate + 1, id_column)
+
+
+def read_secret_file(path: str | Path) -> bytes:
+    """Read the shared secret: the file's text less one trailing newline.
+
+    Raises:
+        InputError: the file is missing, unreadable, not UTF-8 or empty.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("secret file not found", path)
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError("secret file is not UTF-8 text", path) from None
+    except OSError as exc:
+        raise InputError(f"cannot read secret file ({exc.strerror})", path) from None
+    if text.endswith("\n"):
+        text = text[:-1]
+    if not text:
+        raise InputError("secret file is empty", path)
+    return text.encode("utf-8")
+
+
+def write_json(data: Any, path: str | Path) -> None:
+    """Write JSON atomically."""
+    with atomic_output(path, "w") as handle:
+        json.dump(data, handle, indent=2, ensure_ascii=False)
+        handle.write("\n")

@@ -287,7 +287,9 @@ def link_extracts(extracts: Sequence[Extract], threshold: float | None = None,
             if prepared.layout.n_segments == 1:
                 model = scoring.fit_single_segment(hist, scheme)
             else:
-                model = scoring.fit_fellegi_sunter(hist, scheme)
+                sizes = np.bincount(prepared.group, minlength=n_parties)
+                model = scoring.fit_fellegi_sunter(
+                    hist, scheme, max_prior=scoring.prior_bounds(sizes, class_names))
         timings["model_s"] = time.perf_counter() - t0
         report(0.6)
 

@@ -102,9 +102,51 @@ def _cells(hist: np.ndarray, scheme: LevelScheme) -> tuple[np.ndarray, np.ndarra
     return classes, patterns, counts, levels
 
 
-def fit_fellegi_sunter(hist: np.ndarray, scheme: LevelScheme, max_iter: int = 500,
-                       tol: float = 1e-7) -> FSModel:
-    """Estimate ``m``, ``u`` and per-class priors by EM over a pattern histogram.
+def categorical_segments(hist: np.ndarray, scheme: LevelScheme, share: float = 0.98) -> list[int]:
+    """Segments that behave like categories: pairs either agree exactly or not at all.
+
+    Sex and nationality are compared exactly, so nearly every observed pair
+    level is "identical" or "below every cut".
+    """
+    _, _, counts, levels = _cells(hist, scheme)
+    out = []
+    for s in range(len(scheme.n_cuts)):
+        miss = scheme.missing_level(s)
+        sel = levels[:, s] != miss
+        total = counts[sel].sum()
+        if total <= 0:
+            continue
+        extreme = counts[sel & ((levels[:, s] == 0) | (levels[:, s] == miss - 1))].sum()
+        if extreme / total >= share and len(scheme.n_cuts) > 2:
+            out.append(s)
+    return out
+
+
+def plausible_patterns(scheme: LevelScheme, free: list[int], level: int) -> np.ndarray:
+    """Patterns where some non-categorical segment reaches ``level`` or better."""
+    levels = scheme.decode(np.arange(scheme.n_patterns))
+    out = np.zeros(scheme.n_patterns, dtype=bool)
+    for s in free:
+        out |= levels[:, s] <= level
+    return out
+
+
+def fit_fellegi_sunter(hist: np.ndarray, scheme: LevelScheme, max_iter: int = 400,
+                       tol: float = 1e-6, max_prior: np.ndarray | None = None,
+                       n_latent: int = 2, conditioning: list[int] | None = None,
+                       fixed_u: bool = False, restrict_level: int | None = 3,
+                       smoothing: float = 0.03) -> FSModel:
+    """Estimate the match model by EM over a pattern histogram.
+
+    Pairs are a mixture of latent classes; the last one is the matches.
+    Among matches the segments are independent (recording errors in a name
+    and in a date of birth are unrelated). Among non-matches they are not:
+    two people of the same nationality and sex share name parts and places
+    far more often than two random people, and EM that ignores this takes
+    such pairs for matches. So each non-match class models the categorical
+    segments (sex, nationality; see :func:`categorical_segments`) jointly,
+    as a group ``g``, and the other segments independently *given* ``g``
+    (conditional independence given demographic agreement).
 
     Args:
         hist: ``(n_classes, n_patterns)`` counts of pairs, over all pairs
@@ -112,67 +154,186 @@ def fit_fellegi_sunter(hist: np.ndarray, scheme: LevelScheme, max_iter: int = 50
         scheme: the level scheme the patterns were built with.
         max_iter: EM iteration limit.
         tol: stop when the largest parameter change is below this.
+        max_prior: per pair class, the largest prior match rate allowed (see
+            :func:`prior_bounds`): it keeps the match class to the size
+            matches can have.
+        n_latent: number of latent classes (2 or more).
+        conditioning: the segments that form ``g``; found from the data
+            when ``None``.
+        fixed_u: keep the non-match distributions at their all-pairs
+            estimates instead of re-estimating them (Splink's choice: matches
+            are a tiny share of all pairs, and a free non-match model lets EM
+            drift to a sub-population instead of the matches).
 
     Returns:
-        The fitted :class:`FSModel`.
+        The fitted :class:`FSModel`; ``m`` is the match class and ``u`` the
+        non-match marginals over all pairs.
     """
     n_classes = hist.shape[0]
     n_seg = len(scheme.n_cuts)
+    cond = categorical_segments(hist, scheme) if conditioning is None else list(conditioning)
+    free = [s for s in range(n_seg) if s not in cond]
+    if restrict_level is not None:
+        hist = hist * plausible_patterns(scheme, free, restrict_level)[None, :]
+        cond = []
+        free = list(range(n_seg))
     classes, patterns, counts, levels = _cells(hist, scheme)
     miss = np.array([scheme.missing_level(s) for s in range(n_seg)])
     observed = levels != miss[None, :]
     n_levels = [int(scheme.missing_level(s)) for s in range(n_seg)]
     class_totals = np.bincount(classes, weights=counts, minlength=n_classes)
+    big_k = max(2, int(n_latent))
+    match = big_k - 1
+    cap = np.full(n_classes, 0.5) if max_prior is None else np.asarray(max_prior, float)
 
-    # u starts at the marginal level frequencies (pairs are overwhelmingly
-    # non-matches); m starts concentrated on agreement. EM then refines both.
-    u: list[np.ndarray] = []
-    m: list[np.ndarray] = []
+    def group_of(lv: np.ndarray) -> np.ndarray:
+        g = np.zeros(lv.shape[0], dtype=np.int64)
+        for s in cond:
+            g = g * (n_levels[s] + 1) + lv[:, s]
+        return g
+
+    n_groups = int(np.prod([n_levels[s] + 1 for s in cond])) if cond else 1
+    group = group_of(levels)
+
+    marginal = []
     for s in range(n_seg):
         sel = observed[:, s]
-        freq = np.bincount(levels[sel, s], weights=counts[sel], minlength=n_levels[s])
-        u.append((freq + 1e-3) / (freq.sum() + 1e-3 * n_levels[s]))
-        start = 0.5 ** np.arange(n_levels[s], dtype=np.float64) * 4.0 ** -np.arange(n_levels[s])
-        m.append(start / start.sum())
+        f = np.bincount(levels[sel, s], weights=counts[sel], minlength=n_levels[s]) + 1e-3
+        marginal.append(f / f.sum())
+    # Parameters. Match class: theta_m[s] over levels (all segments).
+    # Non-match class k: phi[k] over groups, theta_u[k][s] (n_groups, levels).
+    agree = [0.5 ** np.arange(n_levels[s], dtype=np.float64) * 4.0 ** -np.arange(n_levels[s])
+             for s in range(n_seg)]
+    theta_m = [a / a.sum() for a in agree]
+    phi = []
+    theta_u: list[dict[int, np.ndarray]] = []
+    gcount = np.bincount(group, weights=counts, minlength=n_groups) + 1e-3
+    for k in range(match):
+        phi.append(gcount / gcount.sum())
+        per: dict[int, np.ndarray] = {}
+        for s in free:
+            sel = observed[:, s]
+            table = np.full((n_groups, n_levels[s]), 1e-3)
+            np.add.at(table, (group[sel], levels[sel, s]), counts[sel])
+            t = k / max(1, big_k - 1)
+            table = table ** (1 - t) * agree[s][None, :] ** t
+            per[s] = table / table.sum(axis=1, keepdims=True)
+        theta_u.append(per)
     n_records_guess = np.sqrt(2.0 * max(class_totals.sum(), 1.0))
-    prior = np.clip(n_records_guess / np.maximum(class_totals, 1.0), 1e-9, 0.5)
+    pi = np.zeros((n_classes, big_k))
+    pi[:, match] = np.minimum(n_records_guess / np.maximum(class_totals, 1.0), 0.5 * cap)
+    for k in range(1, match):
+        pi[:, k] = 0.02
+    pi[:, 0] = 1.0 - pi[:, 1:].sum(axis=1)
+
+    def log_class(k: int, lv: np.ndarray, obs: np.ndarray, g: np.ndarray) -> np.ndarray:
+        out = np.zeros(lv.shape[0])
+        if k == match:
+            for s in range(n_seg):
+                sel = obs[:, s]
+                out[sel] += np.log(theta_m[s][lv[sel, s]])
+        else:
+            out += np.log(phi[k][g])
+            for s in free:
+                sel = obs[:, s]
+                out[sel] += np.log(theta_u[k][s][g[sel], lv[sel, s]])
+        return out
 
     iterations = 0
     converged = False
     for iterations in range(1, max_iter + 1):  # noqa: B007
-        log_m = np.zeros(len(counts))
-        log_u = np.zeros(len(counts))
+        log_p = np.stack([np.log(np.maximum(pi[classes, k], 1e-300))
+                          + log_class(k, levels, observed, group) for k in range(big_k)])
+        log_p -= log_p.max(axis=0, keepdims=True)
+        resp = np.exp(log_p)
+        resp /= resp.sum(axis=0, keepdims=True)
+        weighted = resp * counts[None, :]
+        new_pi = np.stack([np.bincount(classes, weights=weighted[k], minlength=n_classes)
+                           for k in range(big_k)], axis=1) / np.maximum(class_totals, 1.0)[:, None]
+        new_pi = np.clip(new_pi, 1e-12, None)
+        over = new_pi[:, match] > cap
+        if over.any():
+            rest = new_pi[over, :match]
+            rest *= (1.0 - cap[over])[:, None] / rest.sum(axis=1, keepdims=True)
+            new_pi[over, :match] = rest
+            new_pi[over, match] = cap[over]
+        change = float(np.max(np.abs(np.log(new_pi) - np.log(np.maximum(pi, 1e-12)))))
+        pi = new_pi
         for s in range(n_seg):
             sel = observed[:, s]
-            log_m[sel] += np.log(m[s][levels[sel, s]])
-            log_u[sel] += np.log(u[s][levels[sel, s]])
-        lam = prior[classes]
-        log_odds = np.log(lam) - np.log1p(-lam) + log_m - log_u
-        g = 1.0 / (1.0 + np.exp(-np.clip(log_odds, -700, 700)))
-        wg = counts * g
-        wn = counts - wg
-        new_prior = np.clip(np.bincount(classes, weights=wg, minlength=n_classes)
-                            / np.maximum(class_totals, 1.0), 1e-12, 1 - 1e-9)
-        change = float(np.max(np.abs(np.log(new_prior) - np.log(prior))))
-        prior = new_prior
-        for s in range(n_seg):
-            sel = observed[:, s]
-            mm = np.bincount(levels[sel, s], weights=wg[sel], minlength=n_levels[s]) + 1e-6
-            uu = np.bincount(levels[sel, s], weights=wn[sel], minlength=n_levels[s]) + 1e-6
-            mm /= mm.sum()
-            uu /= uu.sum()
-            change = max(change, float(np.max(np.abs(mm - m[s]))), float(np.max(np.abs(uu - u[s]))))
-            m[s], u[s] = mm, uu
+            tt = np.bincount(levels[sel, s], weights=weighted[match, sel],
+                             minlength=n_levels[s])
+            # Dirichlet prior: every level can occur among matches (recording
+            # errors), with pseudo-counts spread like the level's overall
+            # frequency; without it EM sets m to zero on levels the
+            # clearest matches never show and vetoes every such pair.
+            tt = tt + smoothing * max(tt.sum(), 1.0) * marginal[s] + 1e-9
+            tt /= tt.sum()
+            change = max(change, float(np.max(np.abs(tt - theta_m[s]))))
+            theta_m[s] = tt
+        for k in range(0 if fixed_u else match):
+            ph = np.bincount(group, weights=weighted[k], minlength=n_groups) + 1e-9
+            phi[k] = ph / ph.sum()
+            for s in free:
+                sel = observed[:, s]
+                table = np.full((n_groups, n_levels[s]), 1e-9)
+                np.add.at(table, (group[sel], levels[sel, s]), weighted[k, sel])
+                table /= table.sum(axis=1, keepdims=True)
+                change = max(change, float(np.max(np.abs(table - theta_u[k][s]))))
+                theta_u[k][s] = table
         if change < tol:
             converged = True
             break
 
+    # Posterior of every (class, pattern) cell, including unseen patterns.
+    all_levels = scheme.decode(np.arange(scheme.n_patterns))
+    all_obs = all_levels != miss[None, :]
+    all_group = group_of(all_levels)
+    log_theta = np.stack([log_class(k, all_levels, all_obs, all_group) for k in range(big_k)])
+    log_joint = np.log(np.maximum(pi, 1e-300))[:, :, None] + log_theta[None, :, :]
+    log_joint -= log_joint.max(axis=1, keepdims=True)
+    joint = np.exp(log_joint)
+    posterior = joint[:, match, :] / joint.sum(axis=1)
+    if restrict_level is not None:
+        posterior *= plausible_patterns(scheme, [s for s in range(n_seg)
+                                                 if s not in categorical_segments(
+                                                     hist, scheme)], restrict_level)[None, :]
+    # Reporting: m is the match class; u the non-match marginals over all pairs.
+    non_match = (1.0 - posterior)[classes, patterns] * counts
+    u = []
+    for s in range(n_seg):
+        sel = observed[:, s]
+        uu = np.bincount(levels[sel, s], weights=non_match[sel], minlength=n_levels[s]) + 1e-9
+        u.append(uu / uu.sum())
+    m = list(theta_m)
     log2_bf = _pattern_log2_bf(scheme, m, u)
-    posterior = _posterior(log2_bf, prior)
     expected = np.bincount(classes, weights=counts * posterior[classes, patterns],
                            minlength=n_classes)
-    return FSModel(scheme=scheme, log2_bf=log2_bf, prior=prior, posterior=posterior, m=m, u=u,
-                   iterations=iterations, converged=converged, expected_matches=expected)
+    return FSModel(scheme=scheme, log2_bf=log2_bf, prior=pi[:, match], posterior=posterior,
+                   m=m, u=u, iterations=iterations, converged=converged,
+                   expected_matches=expected)
+
+
+def prior_bounds(sizes: np.ndarray, class_names: list[tuple[int, int]],
+                 links_per_record: float = 3.0) -> np.ndarray:
+    """Largest plausible prior match rate per class of pairs.
+
+    A person appears a handful of times at most, so between parties ``a``
+    and ``b`` there are at most about ``links_per_record * min(n_a, n_b)``
+    matching pairs, and within party ``a`` about ``links_per_record * n_a / 2``.
+    The bound is generous (three links per record); it only excludes
+    solutions where a sizeable share of all pairs would be matches.
+    """
+    out = np.zeros(len(class_names))
+    for c, (a, b) in enumerate(class_names):
+        if a == b:
+            pairs = sizes[a] * (sizes[a] - 1) / 2
+            cap = links_per_record * sizes[a] / 2
+        else:
+            pairs = float(sizes[a]) * float(sizes[b])
+            cap = links_per_record * min(sizes[a], sizes[b])
+        out[c] = min(0.5, cap / pairs) if pairs > 0 else 0.5
+    return out
 
 
 def _pattern_log2_bf(scheme: LevelScheme, m: list[np.ndarray], u: list[np.ndarray]) -> np.ndarray:

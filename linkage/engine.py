@@ -35,6 +35,10 @@ MIN_EVIDENCE = 0.02
 #: Random pairs drawn per pair class to estimate the histogram of the pairs
 #: that LSH does not propose.
 SAMPLE_PAIRS = 4_000_000
+#: Below this many pairs a single-similarity model cannot be fitted; the
+#: engine then links at a conventional Dice cut.
+SMALL_PAIRS = 200_000
+SMALL_DICE = 0.85
 
 
 @dataclass
@@ -262,8 +266,8 @@ def link_extracts(extracts: Sequence[Extract], threshold: float | None = None,
             params, useful = blocking.choose_params(prepared.words, positions)
             cand_l, cand_r, keys = blocking.lsh_candidates(prepared.words, useful, params)
             diagnostics["lsh"] = {"tables": params.tables, "bits_per_key": params.bits_per_key,
-                                  "informative_bits": int(len(useful)),
-                                  "candidate_pairs": int(len(cand_l))}
+                                  "informative_bits": len(useful),
+                                  "candidate_pairs": len(cand_l)}
             cand_codes = similarity.pair_patterns(prepared.words, prepared.counts,
                                                   prepared.layout, scheme, cand_l, cand_r)
         timings["blocking_s"] = time.perf_counter() - t0
@@ -284,12 +288,18 @@ def link_extracts(extracts: Sequence[Extract], threshold: float | None = None,
                 cand_totals = np.bincount(cand_class, minlength=len(class_names))
                 hist += _sampled_histogram(prepared, scheme, keys, class_table, class_names,
                                            cand_totals.astype(np.float64))
-            if prepared.layout.n_segments == 1:
+            if prepared.layout.n_segments == 1 and hist.sum() < SMALL_PAIRS:
+                # Too few pairs to fit a tail: a conventional Dice cut.
+                model = _threshold_model(LevelScheme.build([[SMALL_DICE]]), len(class_names))
+                scheme = model.scheme
+            elif prepared.layout.n_segments == 1:
                 model = scoring.fit_single_segment(hist, scheme)
             else:
                 sizes = np.bincount(prepared.group, minlength=n_parties)
                 model = scoring.fit_fellegi_sunter(
                     hist, scheme, max_prior=scoring.prior_bounds(sizes, class_names))
+        if model.method != "threshold":
+            model.posterior[:, _all_identical_patterns(scheme)] = 1.0
         timings["model_s"] = time.perf_counter() - t0
         report(0.6)
 
@@ -305,7 +315,7 @@ def link_extracts(extracts: Sequence[Extract], threshold: float | None = None,
             left, right, codes = cand_l[sel], cand_r[sel], cand_codes[sel]
         prob = model.posterior[class_table[prepared.group[left], prepared.group[right]], codes]
         timings["select_s"] = time.perf_counter() - t0
-        diagnostics["scored_pairs"] = int(len(left))
+        diagnostics["scored_pairs"] = len(left)
         diagnostics["linked_pairs"] = int((prob > 0.5).sum())
     report(0.8)
 
@@ -337,3 +347,15 @@ def _threshold_model(scheme: LevelScheme, n_classes: int) -> FSModel:
     return FSModel(scheme=scheme, log2_bf=np.zeros(scheme.n_patterns),
                    prior=np.zeros(n_classes), posterior=posterior, method="threshold",
                    expected_matches=np.zeros(n_classes))
+
+
+def _all_identical_patterns(scheme: LevelScheme) -> np.ndarray:
+    """Patterns where every observed segment is identical and at least one is observed.
+
+    Identical encodings in every recorded field are the same person under
+    any sensible model; small inputs give EM too little to learn even that.
+    """
+    levels = scheme.decode(np.arange(scheme.n_patterns))
+    miss = np.array([scheme.missing_level(s) for s in range(levels.shape[1])])
+    observed = levels != miss[None, :]
+    return np.all((levels == 0) | ~observed, axis=1) & observed.sum(axis=1).astype(bool)

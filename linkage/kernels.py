@@ -159,7 +159,7 @@ def kernels_for(bounds: tuple[int, ...], n_cuts: tuple[int, ...]) -> ModuleType:
         spec.loader.exec_module(module)
     else:  # no writable directory: compile in memory, without the disk cache
         module = ModuleType(name)
-        exec(compile(source.replace("cache=True", "cache=False"), name, "exec"),  # noqa: S102
+        exec(compile(source.replace("cache=True", "cache=False"), name, "exec"),
              module.__dict__)
     _LOADED[name] = module
     return module

@@ -44,7 +44,7 @@ def _encode(tmp: Path, name: str, rows: list[tuple[str, ...]], secret: Path,
 
 @pytest.fixture
 def two_parties(tmp_path: Path, secret_file: Path) -> tuple[Path, Path]:
-    police = PEOPLE[:4] + [PEOPLE[0]]  # a duplicate within police
+    police = [*PEOPLE[:4], PEOPLE[0]]  # a duplicate within police
     # NGO: two of the same people, one with a typo, plus one new person.
     ngo = [("Somchay", "Wongsakul", "M", "1990-03-14", "THA", "Chiang Mai"),
            PEOPLE[2], PEOPLE[5]]

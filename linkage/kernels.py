@@ -83,7 +83,7 @@ def all_pairs_select(words, counts, cuts, group, pair_class, keep, n_chunks, cap
 '''
 
 
-def _segment_code(s: int, w0: int, w1: int, n_cuts: int, mult: int) -> str:
+def _segment_code(s: int, w0: int, w1: int, n_cuts: int, mult: int, measure: int) -> str:
     terms = " + ".join(f"popcount64(words[i, {q}] & words[j, {q}])" for q in range(w0, w1))
     if not terms:
         terms = "0"
@@ -96,8 +96,8 @@ def _segment_code(s: int, w0: int, w1: int, n_cuts: int, mult: int) -> str:
         if c == ci and c == cj:
             level = 0
         else:
-            total = 2.0 * c
-            both = ci + cj
+            total = {"2.0 * c" if measure == 0 else "1.0 * c"}
+            both = {"ci + cj" if measure == 0 else "min(ci, cj)"}
             level = {n_cuts + 1}
             for k in range({n_cuts}):
                 if total >= cuts[{s}, k] * both:
@@ -107,11 +107,12 @@ def _segment_code(s: int, w0: int, w1: int, n_cuts: int, mult: int) -> str:
 """
 
 
-def _source(bounds: tuple[int, ...], n_cuts: tuple[int, ...]) -> str:
+def _source(bounds: tuple[int, ...], n_cuts: tuple[int, ...],
+            measures: tuple[int, ...]) -> str:
     body = []
     mult = 1
     for s in range(len(bounds) - 1):
-        body.append(_segment_code(s, bounds[s], bounds[s + 1], n_cuts[s], mult))
+        body.append(_segment_code(s, bounds[s], bounds[s + 1], n_cuts[s], mult, measures[s]))
         mult *= n_cuts[s] + 3
     return _TEMPLATE.format(bounds=list(bounds), radix=[c + 3 for c in n_cuts],
                             body="".join(body))
@@ -134,13 +135,21 @@ def _cache_dir() -> Path | None:
     return None
 
 
-def kernels_for(bounds: tuple[int, ...], n_cuts: tuple[int, ...]) -> ModuleType:
+def kernels_for(bounds: tuple[int, ...], n_cuts: tuple[int, ...],
+                measures: tuple[int, ...] | None = None) -> ModuleType:
     """The compiled kernel module for a layout's word bounds and level counts.
+
+    ``measures[s]`` is 0 for the Dice coefficient of segment ``s`` and 1 for
+    the overlap coefficient ``|A & B| / min(|A|, |B|)``, which stays high
+    when one record holds extra words (an alias, a middle name).
 
     The module has ``pair_patterns(words, counts, cuts, left, right)``,
     ``all_pairs_histogram(...)`` and ``all_pairs_select(...)``.
     """
-    source = _source(tuple(int(b) for b in bounds), tuple(int(c) for c in n_cuts))
+    if measures is None:
+        measures = (0,) * len(n_cuts)
+    source = _source(tuple(int(b) for b in bounds), tuple(int(c) for c in n_cuts),
+                     tuple(int(m) for m in measures))
     digest = hashlib.sha256(source.encode()).hexdigest()[:16]
     name = f"tiplink_kernel_{digest}"
     if name in _LOADED:

@@ -294,10 +294,13 @@ class LevelScheme:
             descending cut points of segment ``s`` in its first
             ``n_cuts[s]`` entries.
         n_cuts: number of cut points per segment.
+        measures: per segment, 0 = Dice coefficient, 1 = overlap
+            coefficient (``None``: Dice everywhere).
     """
 
     cuts: np.ndarray
     n_cuts: np.ndarray
+    measures: tuple[int, ...] | None = None
 
     @property
     def radix(self) -> np.ndarray:
@@ -322,18 +325,21 @@ class LevelScheme:
         return out
 
     @staticmethod
-    def build(cuts_per_segment: Sequence[Sequence[float]]) -> LevelScheme:
+    def build(cuts_per_segment: Sequence[Sequence[float]],
+              measures: Sequence[int] | None = None) -> LevelScheme:
         width = max(1, max(len(c) for c in cuts_per_segment))
         cuts = np.full((len(cuts_per_segment), width), 2.0)
         for s, c in enumerate(cuts_per_segment):
             cuts[s, :len(c)] = sorted(c, reverse=True)
-        return LevelScheme(cuts, np.array([len(c) for c in cuts_per_segment], dtype=np.int64))
+        return LevelScheme(cuts, np.array([len(c) for c in cuts_per_segment], dtype=np.int64),
+                           tuple(int(m) for m in measures) if measures is not None else None)
 
 
 def _kernels(layout: SegmentLayout, scheme: LevelScheme):  # type: ignore[no-untyped-def]
     from tiplink.linkage.kernels import kernels_for
 
-    return kernels_for(layout.word_starts, tuple(int(c) for c in scheme.n_cuts))
+    return kernels_for(layout.word_starts, tuple(int(c) for c in scheme.n_cuts),
+                       scheme.measures)
 
 
 def pair_patterns(words: np.ndarray, counts: np.ndarray, layout: SegmentLayout,

@@ -185,7 +185,14 @@ def _dice_rows(a: np.ndarray, b: np.ndarray, ca: np.ndarray, cb: np.ndarray,
     found = 0
     for i in range(lo, hi):
         pa = ca[i]
-        for j in range(n_b):
+        # Dice >= t needs t / (2 - t) <= |b| / |a| <= (2 - t) / t; ``b`` is
+        # sorted by popcount, so only a window of it can reach the threshold.
+        j_lo = 0
+        j_hi = n_b
+        if threshold > 0.0:
+            j_lo = np.searchsorted(cb, pa * threshold / (2.0 - threshold) - 1e-9)
+            j_hi = np.searchsorted(cb, pa * (2.0 - threshold) / threshold + 1e-9, side="right")
+        for j in range(j_lo, j_hi):
             total = pa + cb[j]
             if total == 0:
                 continue
@@ -237,6 +244,9 @@ def dice_all_pairs(a: np.ndarray, b: np.ndarray, threshold: float,
     b = np.ascontiguousarray(b, dtype=np.uint64)
     ca = _row_popcounts(a, np.array([0, a.shape[1]], dtype=np.int64))[:, 0]
     cb = _row_popcounts(b, np.array([0, b.shape[1]], dtype=np.int64))[:, 0]
+    b_order = np.argsort(cb, kind="stable")
+    b = np.ascontiguousarray(b[b_order])
+    cb = np.ascontiguousarray(cb[b_order])
     chunk_rows = max(1, min(256, a.shape[0] // 64 or 1))
     cap = 4096
     while True:
@@ -260,7 +270,11 @@ def dice_all_pairs(a: np.ndarray, b: np.ndarray, threshold: float,
     parts_s = [bs[c, :found[c]] for c in range(len(found))]
     if not parts_i:
         return (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float32))
-    return np.concatenate(parts_i), np.concatenate(parts_j), np.concatenate(parts_s)
+    i_all = np.concatenate(parts_i)
+    j_all = b_order[np.concatenate(parts_j)]
+    s_all = np.concatenate(parts_s)
+    order = np.lexsort((j_all, i_all))
+    return i_all[order], j_all[order], s_all[order]
 
 
 def dice_reference(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -246,6 +246,9 @@ def link_extracts(extracts: Sequence[Extract], threshold: float | None = None,
 
     if threshold is not None:
         scheme = LevelScheme.build([[threshold]])
+    elif n >= 2:
+        stats = _sample_stats(prepared)
+        scheme = scoring.choose_scheme(stats)
     else:
         scheme = scoring.level_scheme(prepared.layout.n_segments)
     diagnostics: dict = {"records": int(n), "segments": list(prepared.layout.names)}
@@ -296,8 +299,10 @@ def link_extracts(extracts: Sequence[Extract], threshold: float | None = None,
                 model = scoring.fit_single_segment(hist, scheme)
             else:
                 sizes = np.bincount(prepared.group, minlength=n_parties)
-                model = scoring.fit_fellegi_sunter(
-                    hist, scheme, max_prior=scoring.prior_bounds(sizes, class_names))
+                context = stats.context_segments()
+                diagnostics["context_segments"] = [prepared.layout.names[s] for s in context]
+                model = scoring.fit_context_model(
+                    hist, scheme, context, scoring.match_bounds(sizes, class_names))
         if model.method != "threshold":
             model.posterior[:, _all_identical_patterns(scheme)] = 1.0
         timings["model_s"] = time.perf_counter() - t0
@@ -347,6 +352,18 @@ def _threshold_model(scheme: LevelScheme, n_classes: int) -> FSModel:
     return FSModel(scheme=scheme, log2_bf=np.zeros(scheme.n_patterns),
                    prior=np.zeros(n_classes), posterior=posterior, method="threshold",
                    expected_matches=np.zeros(n_classes))
+
+
+def _sample_stats(prepared: PreparedRecords, pairs: int = 200_000) -> scoring.SegmentStats:
+    """Per-segment statistics of random record pairs (fixed seed)."""
+    n = prepared.words.shape[0]
+    rng = np.random.default_rng(3)
+    left = rng.integers(0, n, size=pairs)
+    right = rng.integers(0, n - 1, size=pairs)
+    right = right + (right >= left)
+    dice = similarity.pair_dice(prepared.words, prepared.counts,
+                                prepared.layout.word_bounds(), left, right)
+    return scoring.segment_stats(dice, prepared.layout.bit_counts)
 
 
 def _all_identical_patterns(scheme: LevelScheme) -> np.ndarray:

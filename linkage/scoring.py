@@ -23,6 +23,7 @@ a pair is a link when it exceeds one half (or a Dice threshold the user gives).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -349,6 +350,197 @@ def _posterior(log2_bf: np.ndarray, prior: np.ndarray) -> np.ndarray:
     prior_log2_odds = np.log2(prior) - np.log2(1 - prior)
     log_odds = (log2_bf[None, :] + prior_log2_odds[:, None]) * np.log(2.0)
     return 1.0 / (1.0 + np.exp(-np.clip(log_odds, -700, 700)))
+
+
+@dataclass(frozen=True)
+class SegmentStats:
+    """What a random sample of pairs says about each segment.
+
+    Attributes:
+        exact_share: share of observed random pairs whose segment is identical.
+        extreme_share: share that are identical or share no bit-level
+            agreement above the lowest cut (exact-compare behaviour).
+        bits: segment length.
+    """
+
+    exact_share: np.ndarray
+    extreme_share: np.ndarray
+    bits: np.ndarray
+
+    def context_segments(self, share: float = 0.005) -> list[int]:
+        """Low-entropy segments (sex, nationality, place): the context ``g``.
+
+        Segments on which at least ``share`` of random pairs agree exactly
+        describe *groups* of people, not individuals; among non-matches the
+        identifying segments depend on them (names follow nationality), so
+        the non-match model conditions on them.
+        """
+        return [s for s in range(len(self.bits)) if self.exact_share[s] >= share]
+
+    def categorical_segments(self) -> list[int]:
+        """Segments compared like categories (identical or unrelated)."""
+        return [s for s in range(len(self.bits)) if self.extreme_share[s] >= 0.98]
+
+
+FINE_CUTS: tuple[float, ...] = tuple(float(x) for x in np.round(np.arange(0.95, 0.3, -0.05), 2))
+MEDIUM_CUTS: tuple[float, ...] = (0.9, 0.8, 0.7, 0.6, 0.5, 0.4)
+MAX_PATTERNS = 250_000
+
+
+def segment_stats(dice: np.ndarray, bits: Sequence[int]) -> SegmentStats:
+    """Summarise per-segment Dice of random pairs (``MISSING`` = -1 excluded)."""
+    n_seg = dice.shape[1]
+    exact = np.zeros(n_seg)
+    extreme = np.zeros(n_seg)
+    for s in range(n_seg):
+        x = dice[:, s]
+        x = x[x >= 0]
+        if len(x) == 0:
+            continue
+        exact[s] = float(np.mean(x >= 1.0 - 1e-6))
+        extreme[s] = float(np.mean((x >= 1.0 - 1e-6) | (x < MEDIUM_CUTS[-1])))
+    return SegmentStats(exact, extreme, np.asarray(bits))
+
+
+def choose_scheme(stats: SegmentStats) -> LevelScheme:
+    """Levels per segment: none for categorical segments, fine for the largest others."""
+    n_seg = len(stats.bits)
+    categorical = set(stats.categorical_segments()) if n_seg > 1 else set()
+    cuts: list[tuple[float, ...]] = [() if s in categorical else MEDIUM_CUTS for s in range(n_seg)]
+    if n_seg == 1:
+        return LevelScheme.build([tuple(np.round(np.arange(0.98, 0.299, -0.02), 2))])
+    for s in sorted(range(n_seg), key=lambda k: -int(stats.bits[k])):
+        if s in categorical:
+            continue
+        trial = list(cuts)
+        trial[s] = FINE_CUTS
+        if np.prod([len(c) + 3 for c in trial], dtype=float) <= MAX_PATTERNS:
+            cuts = trial
+        break
+    while np.prod([len(c) + 3 for c in cuts], dtype=float) > MAX_PATTERNS:
+        widest = max(range(n_seg), key=lambda k: len(cuts[k]))
+        cuts[widest] = cuts[widest][::2]
+    return LevelScheme.build(cuts)
+
+
+def fit_context_model(hist: np.ndarray, scheme: LevelScheme, context: Sequence[int],
+                      max_matches: np.ndarray, max_iter: int = 300, tol: float = 1e-6,
+                      smoothing: float = 0.02) -> FSModel:
+    """Fellegi-Sunter EM with a context-dependent non-match model.
+
+    Matches: segments independent (recording errors in a name and in a date
+    of birth are unrelated); ``m`` per segment, "missing" a level of its own
+    (agencies that leave a field empty do so for everyone alike).
+
+    Non-matches: the context segments ``g`` (sex, nationality, place:
+    :meth:`SegmentStats.context_segments`) are modelled jointly, per pair
+    class, and the identifying segments independently *given* ``g``. Two
+    people of one nationality and province share name parts far more often
+    than two random people; a model that ignores this takes them for matches.
+
+    EM starts from anchor patterns (two identifying segments in strong
+    agreement) and bounds the number of matches per pair class
+    (:func:`match_bounds`); without an anchor and a bound EM drifts to
+    large sub-populations.
+
+    Args:
+        hist: ``(n_classes, n_patterns)`` pattern counts over all pairs.
+        scheme: level scheme of the patterns.
+        context: the context segments.
+        max_matches: most matching pairs per class.
+        max_iter: EM iteration limit.
+        tol: convergence tolerance on posteriors.
+        smoothing: Dirichlet pseudo-count share for ``m`` (spread like the
+            overall level frequencies), so no level vetoes a match.
+
+    Returns:
+        The fitted :class:`FSModel`.
+    """
+    n_classes, n_patterns = hist.shape
+    n_seg = len(scheme.n_cuts)
+    levels = scheme.decode(np.arange(n_patterns))
+    radix = [int(r) for r in scheme.radix]
+    context = list(context)
+    free = [s for s in range(n_seg) if s not in context]
+    group = np.zeros(n_patterns, dtype=np.int64)
+    for s in context:
+        group = group * radix[s] + levels[:, s]
+    n_groups = int(np.prod([radix[s] for s in context])) if context else 1
+    totals = np.maximum(hist.sum(axis=1), 1.0)
+    cap = np.clip(np.asarray(max_matches, float) / totals, 1e-12, 0.5)
+    overall = hist.sum(axis=0)
+    overall_levels = [np.bincount(levels[:, s], weights=overall, minlength=radix[s])
+                      / max(overall.sum(), 1.0) for s in range(n_seg)]
+
+    strong = np.zeros(n_patterns, dtype=np.int64)
+    for s in free:
+        miss = scheme.missing_level(s)
+        strong += (levels[:, s] <= min(2, miss - 1)).astype(np.int64)
+    anchor = strong >= min(2, max(1, len(free)))
+    posterior = np.repeat(anchor[None, :].astype(np.float64), n_classes, axis=0)
+
+    iterations, converged = 0, False
+    lam = np.zeros(n_classes)
+    log_m = np.zeros(n_patterns)
+    m_tables: list[np.ndarray] = []
+    for iterations in range(1, max_iter + 1):  # noqa: B007
+        w_match = hist * posterior
+        w_non = hist - w_match
+        lam = np.minimum(w_match.sum(axis=1) / totals, cap)
+        pooled = w_match.sum(axis=0)
+        log_m = np.zeros(n_patterns)
+        m_tables = []
+        for s in range(n_seg):
+            f = np.bincount(levels[:, s], weights=pooled, minlength=radix[s])
+            f = f + smoothing * max(f.sum(), 1.0) * overall_levels[s] + 1e-9
+            f /= f.sum()
+            m_tables.append(f)
+            log_m += np.log(f[levels[:, s]])
+        log_u = np.empty((n_classes, n_patterns))
+        for c in range(n_classes):
+            phi = np.bincount(group, weights=w_non[c], minlength=n_groups) + 1e-6
+            log_u[c] = np.log(phi / phi.sum())[group]
+        pooled_non = w_non.sum(axis=0)
+        for s in free:
+            table = np.full((n_groups, radix[s]), 1e-3)
+            np.add.at(table, (group, levels[:, s]), pooled_non)
+            table /= table.sum(axis=1, keepdims=True)
+            log_u += np.log(table[group, levels[:, s]])[None, :]
+        log_odds = (np.log(lam) - np.log1p(-lam))[:, None] + log_m[None, :] - log_u
+        new = 1.0 / (1.0 + np.exp(-np.clip(log_odds, -700, 700)))
+        change = float(np.max(np.abs(new - posterior)[hist > 0], initial=0.0))
+        posterior = new
+        if change < tol:
+            converged = True
+            break
+
+    non = hist * (1 - posterior)
+    u_tables = []
+    for s in range(n_seg):
+        f = np.bincount(levels[:, s], weights=non.sum(axis=0), minlength=radix[s]) + 1e-9
+        u_tables.append(f / f.sum())
+    log2_bf = np.zeros(n_patterns)
+    for s in range(n_seg):
+        log2_bf += np.log2(m_tables[s][levels[:, s]] / u_tables[s][levels[:, s]])
+    return FSModel(scheme=scheme, log2_bf=log2_bf, prior=lam, posterior=posterior,
+                   m=m_tables, u=u_tables, iterations=iterations, converged=converged,
+                   method="fellegi-sunter-em-context",
+                   expected_matches=(hist * posterior).sum(axis=1))
+
+
+def match_bounds(sizes: np.ndarray, class_names: list[tuple[int, int]],
+                 links_per_record: float = 3.0) -> np.ndarray:
+    """Most matching pairs each class of pairs can plausibly hold.
+
+    A person appears a handful of times at most, so between parties ``a``
+    and ``b`` there are at most about ``links_per_record * min(n_a, n_b)``
+    matching pairs, and within party ``a`` about ``links_per_record * n_a / 2``.
+    """
+    out = np.zeros(len(class_names))
+    for c, (a, b) in enumerate(class_names):
+        out[c] = (links_per_record * sizes[a] / 2 if a == b
+                  else links_per_record * min(sizes[a], sizes[b]))
+    return out
 
 
 def fit_single_segment(hist: np.ndarray, scheme: LevelScheme) -> FSModel:

@@ -206,9 +206,9 @@ def run_link(args: argparse.Namespace) -> int:
 
     from tiplink.atomic import atomic_output
     from tiplink.errors import InputError
+    from tiplink.linkage.counts import counts_document
     from tiplink.linkage.engine import link_extracts
     from tiplink.linkage.inputs import read_input
-    from tiplink.linkage.counts import counts_document
 
     if args.min_cell_count < 0:
         raise InputError("--min-cell-count must be 0 or more")

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from accuracy import Dataset, evaluate  # noqa: E402
+from accuracy import Dataset, evaluate
 
 
 def main() -> None:

@@ -54,6 +54,8 @@ DEFAULT_PTHRESH = 0.02
 DEFAULT_BOOTSTRAP = 1000
 DEFAULT_SEED = 1234  # the R packages' default ``iseed``
 CI_LEVELS = (0.025, 0.975)
+# Below this many bootstrap replicates, worker processes cost more than they save.
+POOL_MIN_REPLICATES = 200
 
 # Default maximum interaction order for BIC, by number of lists (the R
 # package's choice: the saturated model is never identifiable, and for six
@@ -740,7 +742,7 @@ def bootstrap_replicates(
     draws = rng.multinomial(table.observed, cells / cells.sum(), size=n)
     # Starting worker processes costs about a second each: only worth it for
     # long runs.
-    if workers <= 1 or n < 200 or not isinstance(estimator, Estimator):
+    if workers <= 1 or n < POOL_MIN_REPLICATES or not isinstance(estimator, Estimator):
         return np.asarray(_evaluate_any(estimator, table.lists, draws), dtype=float)
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor

@@ -217,7 +217,10 @@ def test_bca_reduces_to_percentiles_without_bias_or_acceleration() -> None:
 
 
 @pytest.mark.slow
-def test_workers_do_not_change_results() -> None:
+def test_workers_do_not_change_results(monkeypatch: pytest.MonkeyPatch) -> None:
+    import tiplink.linkage.estimate as module
+
+    monkeypatch.setattr(module, "POOL_MIN_REPLICATES", 8)
     t = table("Korea")
     one = estimate(t, "stepwise", bootstrap=24, seed=5, workers=1)
     two = estimate(t, "stepwise", bootstrap=24, seed=5, workers=2)

@@ -209,6 +209,7 @@ def run_link(args: argparse.Namespace) -> int:
     from tiplink.linkage.counts import counts_document
     from tiplink.linkage.engine import link_extracts
     from tiplink.linkage.inputs import read_input
+    from tiplink.linkage.strata import strata_of_result
 
     if args.min_cell_count < 0:
         raise InputError("--min-cell-count must be 0 or more")
@@ -226,7 +227,8 @@ def run_link(args: argparse.Namespace) -> int:
     result = link_extracts(extracts, threshold=args.threshold, progress=progress, names=names)
     document = counts_document(parties=result.parties, records_per_party=result.records,
                                entity_party_sets=result.party_sets,
-                               min_cell_count=args.min_cell_count)
+                               min_cell_count=args.min_cell_count,
+                               strata=strata_of_result(result))
     # Write both outputs only once everything has been computed, each atomically.
     with atomic_output(args.clusters, "w") as handle:
         result.clusters.to_csv(handle, index=False, lineterminator="\n")

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from tiplink.errors import InputError
+from tiplink.linkage.strata import EntityStrata, pool_small_values
 from tiplink.linkage.estimate import (
     DEFAULT_SEED,
     MAX_LISTS,
@@ -34,6 +35,14 @@ from tiplink.linkage.estimate import (
 # (stepwise on five parties: about 2.5 s idle; see docs/estimation.md).
 COUNTS_BOOTSTRAP = 200
 COUNTS_SEED = DEFAULT_SEED
+# A stratum with fewer people seen than this gets no estimate
+# (``estimate_error`` says so): a log-linear model of a handful of people
+# says nothing useful, and its interval would be meaningless.
+STRATUM_MIN_OBSERVED = 30
+# With small-cell protection on (K >= 2), stratum values held by fewer than
+# this many times K entities are published pooled (see
+# tiplink.linkage.strata.pool_small_values).
+STRATUM_POOL_FACTOR = 10
 
 
 def cell_key(parties: Iterable[str]) -> frozenset[str]:
@@ -57,6 +66,7 @@ def counts_document(
     entity_party_sets: Iterable[Iterable[str]],
     min_cell_count: int = 5,
     estimate_kwargs: Mapping[str, Any] | None = None,
+    strata: EntityStrata | None = None,
 ) -> dict[str, Any]:
     """Build the COUNTS.json document from exact entity membership.
 
@@ -70,26 +80,38 @@ def counts_document(
         estimate_kwargs: options for :func:`tiplink.linkage.estimate.estimate`
             (default: stepwise, 200 bootstrap replicates, fixed seed), or
             ``{"skip": True}`` to leave the estimate out.
+        strata: each entity's clear stratum values (aligned with
+            ``entity_party_sets``) and records per stratum; adds the
+            ``strata`` key, protected jointly with the overall table.
 
     Returns:
         The document as a dict, ready for ``json.dump``. ``estimate`` is
         present when there are at least two parties and a finite estimate
-        exists; otherwise ``estimate_error`` says why.
+        exists; otherwise ``estimate_error`` says why. With strata,
+        ``strata`` maps each variable and value to a block with the same
+        keys (``records``, ``unique_entities``, ``unique_per_party``,
+        ``capture_histories``, ``estimate`` or ``estimate_error``).
     """
-    from tiplink.linkage.estimate import estimate
     from tiplink.linkage.protect import protect_table
 
     names = sorted(set(parties))
     index = set(names)
-    histories = exact_histories(entity_party_sets)
+    party_sets = [cell_key(ps) for ps in entity_party_sets]
+    histories = exact_histories(party_sets)
     for key in histories:
         if not key <= index:
             raise ValueError("an entity names a party that is not in the project")
+    records = {p: int(records_per_party.get(p, 0)) for p in names}
+    options = dict(estimate_kwargs or {})
+    skip = bool(options.pop("skip", False))
+    if strata is not None and strata.names:
+        return _stratified_document(names, records, party_sets, histories, min_cell_count,
+                                    None if skip else options, strata)
     unique_per_party = {p: sum(c for k, c in histories.items() if p in k) for p in names}
     unique_entities = sum(histories.values())
     doc: dict[str, Any] = {
         "parties": names,
-        "records": {p: int(records_per_party.get(p, 0)) for p in names},
+        "records": records,
         "unique_entities": unique_entities,
         "unique_per_party": unique_per_party,
     }
@@ -115,31 +137,113 @@ def counts_document(
     if protection.suppressed:
         doc["min_cell_count"] = min_cell_count
         doc["suppressed_totals"] = sorted(protection.suppressed_totals)
-    options = dict(estimate_kwargs or {})
-    if options.pop("skip", False):
+    if skip:
         return doc
-    if len(names) >= MIN_LISTS:
-        options.setdefault("bootstrap", COUNTS_BOOTSTRAP)
-        options.setdefault("seed", COUNTS_SEED)
-        try:
-            if len(names) > MAX_LISTS:
-                raise EstimationError(f"estimation supports at most {MAX_LISTS} parties")
-            table = CaptureTable.from_histories(names, histories)
-            result = estimate(table, **options)
-        except EstimationError as exc:
-            doc["estimate_error"] = exc.message
-        else:
-            if not protection.suppressed:
-                doc["estimate"] = result.to_dict()
-            elif len(names) == 2:
-                # N = n1 * n2 / overlap: with two parties the estimate and the
-                # per-party counts give back the suppressed overlap exactly.
-                doc["estimate_error"] = (
-                    "withheld: with two parties and a suppressed cell, the estimate "
-                    "would reveal the suppressed overlap"
-                )
-            else:
-                doc["estimate"] = coarsen_estimate(result.to_dict())
+    doc.update(_estimate_fields(names, histories, options, bool(protection.suppressed)))
+    return doc
+
+
+def _estimate_fields(names: list[str], histories: Mapping[frozenset[str], int],
+                     options: Mapping[str, Any], protected: bool,
+                     min_observed: int = 0) -> dict[str, Any]:
+    """``{"estimate": ...}`` or ``{"estimate_error": ...}`` (or nothing, one party).
+
+    Args:
+        names: the parties (sorted).
+        histories: exact counts.
+        options: :func:`~tiplink.linkage.estimate.estimate` options.
+        protected: some number of the block is withheld: round the estimate
+            (three or more parties) or withhold it (two parties).
+        min_observed: refuse to estimate below this many people.
+    """
+    from tiplink.linkage.estimate import estimate
+
+    if len(names) < MIN_LISTS:
+        return {}
+    observed = sum(histories.values())
+    if observed < min_observed:
+        return {"estimate_error": f"too few people to estimate (fewer than {min_observed})"}
+    options = dict(options)
+    options.setdefault("bootstrap", COUNTS_BOOTSTRAP)
+    options.setdefault("seed", COUNTS_SEED)
+    try:
+        if len(names) > MAX_LISTS:
+            raise EstimationError(f"estimation supports at most {MAX_LISTS} parties")
+        table = CaptureTable.from_histories(names, histories)
+        result = estimate(table, **options)
+    except EstimationError as exc:
+        return {"estimate_error": exc.message}
+    if not protected:
+        return {"estimate": result.to_dict()}
+    if len(names) == 2:
+        # N = n1 * n2 / overlap: with two parties the estimate and the
+        # per-party counts give back the suppressed overlap exactly.
+        return {"estimate_error": "withheld: with two parties and a suppressed cell, the "
+                                  "estimate would reveal the suppressed overlap"}
+    return {"estimate": coarsen_estimate(result.to_dict())}
+
+
+def _total_names(parties: list[str], block: dict[str, Any]) -> list[str]:
+    """Names of a release block's withheld totals (``suppressed_totals``)."""
+    out = []
+    if block["unique_entities"] is None:
+        out.append("unique_entities")
+    for field in ("records", "unique_per_party"):
+        out += [f"{field}:{p}" for p in parties if block.get(field, {}).get(p, 0) is None]
+    return sorted(out)
+
+
+def _stratified_document(names: list[str], records: dict[str, int],
+                         party_sets: list[frozenset[str]],
+                         histories: Mapping[frozenset[str], int], min_cell_count: int,
+                         options: Mapping[str, Any] | None,
+                         strata: EntityStrata) -> dict[str, Any]:
+    """COUNTS.json with ``strata``: the overall table and every stratum protected jointly."""
+    from tiplink.linkage.protect import protect_stratified, release_block, stratified_items
+
+    pooled: dict[str, dict[str, Any]] = {}
+    if min_cell_count > 1:
+        strata, pooled = pool_small_values(strata, STRATUM_POOL_FACTOR * min_cell_count)
+    combos = strata.combos()
+    if len(combos) != len(party_sets):
+        raise ValueError("strata must give one value per entity")
+    joint: Counter[tuple[tuple[str, ...], frozenset[str]]] = Counter(
+        (combo, key) for combo, key in zip(combos, party_sets, strict=True) if key)
+    combo_records = {c: {p: int(v.get(p, 0)) for p in names}
+                     for c, v in strata.combo_records.items()}
+    for p in names:
+        if sum(v[p] for v in combo_records.values()) != records[p]:
+            raise ValueError("records per stratum do not add up to the records per party")
+    protection = protect_stratified(names, strata.names, joint, combo_records, min_cell_count)
+    _, items = stratified_items(names, strata.names, joint, combo_records)
+    overall = release_block(names, items, protection, None)
+    doc: dict[str, Any] = {"parties": names, **overall}
+    if protection.hidden:
+        doc["min_cell_count"] = min_cell_count
+        doc["suppressed_totals"] = _total_names(names, overall)
+    if options is not None:
+        overall_hidden = bool(protection.cells(None)) or bool(_total_names(names, overall))
+        doc.update(_estimate_fields(names, histories, options, overall_hidden))
+    doc["strata"] = {}
+    if pooled:
+        doc["strata_pooled"] = pooled
+    for v, variable in enumerate(strata.names):
+        blocks: dict[str, Any] = {}
+        for value in sorted({c[v] for c in combos} | {c[v] for c in combo_records}):
+            block = release_block(names, items, protection, (variable, value))
+            withheld = _total_names(names, block)
+            if withheld:
+                block["suppressed_totals"] = withheld
+            if options is not None:
+                exact: Counter[frozenset[str]] = Counter()
+                for (combo, key), count in joint.items():
+                    if combo[v] == value:
+                        exact[key] += count
+                hidden = bool(protection.cells((variable, value))) or bool(withheld)
+                block.update(_estimate_fields(names, exact, options, hidden,
+                                              STRATUM_MIN_OBSERVED))
+            blocks[value] = block
+        doc["strata"][variable] = blocks
     return doc
 
 

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from tiplink.errors import InputError
-from tiplink.linkage.strata import EntityStrata, pool_small_values
 from tiplink.linkage.estimate import (
     DEFAULT_SEED,
     MAX_LISTS,
@@ -29,6 +28,7 @@ from tiplink.linkage.estimate import (
     CaptureTable,
     EstimationError,
 )
+from tiplink.linkage.strata import EntityStrata, pool_small_values
 
 # Bootstrap replicates for the estimate embedded in COUNTS.json: enough for a
 # stable 95% BCa interval, small enough to keep `link` and the service quick
@@ -105,8 +105,9 @@ def counts_document(
     options = dict(estimate_kwargs or {})
     skip = bool(options.pop("skip", False))
     if strata is not None and strata.names:
-        return _stratified_document(names, records, party_sets, histories, min_cell_count,
-                                    None if skip else options, strata)
+        return _stratified_document(
+            names, records, party_sets, histories, min_cell_count, None if skip else options, strata
+        )
     unique_per_party = {p: sum(c for k, c in histories.items() if p in k) for p in names}
     unique_entities = sum(histories.values())
     doc: dict[str, Any] = {
@@ -143,9 +144,13 @@ def counts_document(
     return doc
 
 
-def _estimate_fields(names: list[str], histories: Mapping[frozenset[str], int],
-                     options: Mapping[str, Any], protected: bool,
-                     min_observed: int = 0) -> dict[str, Any]:
+def _estimate_fields(
+    names: list[str],
+    histories: Mapping[frozenset[str], int],
+    options: Mapping[str, Any],
+    protected: bool,
+    min_observed: int = 0,
+) -> dict[str, Any]:
     """``{"estimate": ...}`` or ``{"estimate_error": ...}`` (or nothing, one party).
 
     Args:
@@ -178,8 +183,10 @@ def _estimate_fields(names: list[str], histories: Mapping[frozenset[str], int],
     if len(names) == 2:
         # N = n1 * n2 / overlap: with two parties the estimate and the
         # per-party counts give back the suppressed overlap exactly.
-        return {"estimate_error": "withheld: with two parties and a suppressed cell, the "
-                                  "estimate would reveal the suppressed overlap"}
+        return {
+            "estimate_error": "withheld: with two parties and a suppressed cell, the "
+            "estimate would reveal the suppressed overlap"
+        }
     return {"estimate": coarsen_estimate(result.to_dict())}
 
 
@@ -193,11 +200,15 @@ def _total_names(parties: list[str], block: dict[str, Any]) -> list[str]:
     return sorted(out)
 
 
-def _stratified_document(names: list[str], records: dict[str, int],
-                         party_sets: list[frozenset[str]],
-                         histories: Mapping[frozenset[str], int], min_cell_count: int,
-                         options: Mapping[str, Any] | None,
-                         strata: EntityStrata) -> dict[str, Any]:
+def _stratified_document(
+    names: list[str],
+    records: dict[str, int],
+    party_sets: list[frozenset[str]],
+    histories: Mapping[frozenset[str], int],
+    min_cell_count: int,
+    options: Mapping[str, Any] | None,
+    strata: EntityStrata,
+) -> dict[str, Any]:
     """COUNTS.json with ``strata``: the overall table and every stratum protected jointly."""
     from tiplink.linkage.protect import protect_stratified, release_block, stratified_items
 
@@ -208,9 +219,11 @@ def _stratified_document(names: list[str], records: dict[str, int],
     if len(combos) != len(party_sets):
         raise ValueError("strata must give one value per entity")
     joint: Counter[tuple[tuple[str, ...], frozenset[str]]] = Counter(
-        (combo, key) for combo, key in zip(combos, party_sets, strict=True) if key)
-    combo_records = {c: {p: int(v.get(p, 0)) for p in names}
-                     for c, v in strata.combo_records.items()}
+        (combo, key) for combo, key in zip(combos, party_sets, strict=True) if key
+    )
+    combo_records = {
+        c: {p: int(v.get(p, 0)) for p in names} for c, v in strata.combo_records.items()
+    }
     for p in names:
         if sum(v[p] for v in combo_records.values()) != records[p]:
             raise ValueError("records per stratum do not add up to the records per party")
@@ -240,8 +253,7 @@ def _stratified_document(names: list[str], records: dict[str, int],
                     if combo[v] == value:
                         exact[key] += count
                 hidden = bool(protection.cells((variable, value))) or bool(withheld)
-                block.update(_estimate_fields(names, exact, options, hidden,
-                                              STRATUM_MIN_OBSERVED))
+                block.update(_estimate_fields(names, exact, options, hidden, STRATUM_MIN_OBSERVED))
             blocks[value] = block
         doc["strata"][variable] = blocks
     return doc
@@ -322,25 +334,45 @@ def validate_counts(doc: Any, path: Path | None = None) -> None:
     if len(set(parties)) != len(parties):
         raise _fail(path, "parties", "names a party twice")
     known = set(parties)
+    _validate_block(doc, path, "", known)
+    strata = doc.get("strata")
+    if strata is None:
+        return
+    if not isinstance(strata, dict):
+        raise _fail(path, "strata", "must map stratum names to their values")
+    for name, values in strata.items():
+        if not isinstance(values, dict):
+            raise _fail(path, f"strata[{name!r}]", "must map stratum values to count blocks")
+        for value, block in values.items():
+            where = f"strata[{name!r}][{value!r}]"
+            if not isinstance(block, dict):
+                raise _fail(path, where, "must be an object")
+            _validate_block(block, path, where + ".", known)
+
+
+def _validate_block(
+    doc: Mapping[str, Any], path: Path | None, prefix: str, known: set[str]
+) -> None:
+    """Check one block of counts: the document itself, or one stratum."""
     for key in ("records", "unique_per_party"):
         if key in doc:
             value = doc[key]
             if not isinstance(value, dict) or not set(value) <= known:
-                raise _fail(path, key, "must map party names from 'parties' to counts")
+                raise _fail(path, prefix + key, "must map party names from 'parties' to counts")
             for party, count in value.items():
                 # null: withheld by the small-cell protection.
                 if not (_is_count(count) or count is None):
-                    raise _fail(path, f"{key}[{party!r}]", "must be a non-negative integer")
+                    raise _fail(path, f"{prefix}{key}[{party!r}]", "must be a non-negative integer")
     if "unique_entities" in doc and not (
         _is_count(doc["unique_entities"]) or doc["unique_entities"] is None
     ):
-        raise _fail(path, "unique_entities", "must be a non-negative integer")
+        raise _fail(path, prefix + "unique_entities", "must be a non-negative integer")
     cells = doc.get("capture_histories")
     if not isinstance(cells, list):
-        raise _fail(path, "capture_histories", "must be a list")
+        raise _fail(path, prefix + "capture_histories", "must be a list")
     seen: set[frozenset[str]] = set()
     for i, cell in enumerate(cells):
-        where = f"capture_histories[{i}]"
+        where = f"{prefix}capture_histories[{i}]"
         if not isinstance(cell, dict):
             raise _fail(path, where, "must be an object")
         names = cell.get("parties")
@@ -363,6 +395,23 @@ def validate_counts(doc: Any, path: Path | None = None) -> None:
                 raise _fail(path, f"{where}.count", "must be null for a suppressed cell")
         elif not _is_count(count):
             raise _fail(path, f"{where}.count", "must be a non-negative integer")
+    if "estimate" in doc:
+        _validate_estimate(doc["estimate"], path, prefix + "estimate")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _validate_estimate(est: Any, path: Path | None, where: str) -> None:
+    """An embedded estimate: a finite population, and a two-number interval or null."""
+    if not isinstance(est, dict) or not _is_number(est.get("population")):
+        raise _fail(path, where, "must be an object with a finite 'population'")
+    ci = est.get("ci95")
+    if ci is not None and not (
+        isinstance(ci, list) and len(ci) == 2 and all(_is_number(v) for v in ci)
+    ):
+        raise _fail(path, f"{where}.ci95", "must be null or two numbers")
 
 
 def table_from_counts(doc: Mapping[str, Any], path: str | Path | None = None) -> CaptureTable:

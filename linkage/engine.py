@@ -28,8 +28,8 @@ from tiplink.linkage import blocking, scoring, similarity
 from tiplink.linkage.capture import entity_party_sets
 from tiplink.linkage.clustering import Clustering, cluster
 from tiplink.linkage.scoring import FSModel
-from tiplink.linkage.strata import record_strata
 from tiplink.linkage.similarity import LevelScheme, SegmentLayout
+from tiplink.linkage.strata import record_strata
 
 #: Pairs whose posterior is below this are dropped before clustering.
 MIN_EVIDENCE = 0.02

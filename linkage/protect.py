@@ -199,9 +199,11 @@ def suppress(
         tsup = set(items[target].support)
         near: set[int] = set()
         for it in items:
-            if not (it.kind == "total" and len(it.support) >= grand) and len(
-                it.support
-            ) < nbase and tsup.intersection(it.support):
+            if (
+                not (it.kind == "total" and len(it.support) >= grand)
+                and len(it.support) < nbase
+                and tsup.intersection(it.support)
+            ):
                 near.update(it.support)
         pool = [
             i
@@ -514,20 +516,37 @@ def stratified_items(
     for block, members in blocks:
         for j, mask in enumerate(masks):
             support = tuple(k * ncell + j for k in members)
-            items.append(Item(("cell", block, _key_of(mask, names)), support,
-                              sum(values[b] for b in support), "cell"))
+            items.append(
+                Item(
+                    ("cell", block, _key_of(mask, names)),
+                    support,
+                    sum(values[b] for b in support),
+                    "cell",
+                )
+            )
         support = tuple(k * ncell + j for k in members for j in range(ncell))
-        items.append(Item(("unique_entities", block, None), support,
-                          sum(values[b] for b in support), "total"))
+        items.append(
+            Item(
+                ("unique_entities", block, None), support, sum(values[b] for b in support), "total"
+            )
+        )
         for p, i in index.items():
-            support = tuple(k * ncell + j for k in members for j, mask in enumerate(masks)
-                            if mask >> i & 1)
-            items.append(Item(("unique_per_party", block, p), support,
-                              sum(values[b] for b in support), "total"))
+            support = tuple(
+                k * ncell + j for k in members for j, mask in enumerate(masks) if mask >> i & 1
+            )
+            items.append(
+                Item(
+                    ("unique_per_party", block, p),
+                    support,
+                    sum(values[b] for b in support),
+                    "total",
+                )
+            )
         if combo_records is not None:
             for p, i in index.items():
-                cells = tuple(k * ncell + j for k in members for j, mask in enumerate(masks)
-                              if mask >> i & 1)
+                cells = tuple(
+                    k * ncell + j for k in members for j, mask in enumerate(masks) if mask >> i & 1
+                )
                 dups = tuple(ncellvars + k * len(names) + i for k in members)
                 total = sum(int(combo_records.get(combos[k], {}).get(p, 0)) for k in members)
                 items.append(Item(("records", block, p), cells + dups, total, "count"))
@@ -576,8 +595,9 @@ def _block_tables(
                 table[key] += int(count)
         records = None
         if combo_records is not None:
-            records = {p: sum(int(combo_records.get(c, {}).get(p, 0)) for c in members)
-                       for p in parties}
+            records = {
+                p: sum(int(combo_records.get(c, {}).get(p, 0)) for c in members) for p in parties
+            }
         out[block] = (table, records)
     return out
 
@@ -727,7 +747,8 @@ def stratified_counts(
         raise ValueError("stratified_counts needs at least one stratum")
     joint = {((label,), key): count for label in labels for key, count in strata[label].items()}
     combo_records = (
-        {(label,): dict(records.get(label, {})) for label in labels} if records is not None
+        {(label,): dict(records.get(label, {})) for label in labels}
+        if records is not None
         else None
     )
     protection = protect_stratified(names, ["stratum"], joint, combo_records, min_cell_count)
@@ -801,9 +822,7 @@ def audit_stratified_document(
             continue
         kind, _, detail = it.key
         if kind == "cell":
-            listed = {
-                frozenset(c["parties"]): c for c in published.get("capture_histories", [])
-            }
+            listed = {frozenset(c["parties"]): c for c in published.get("capture_histories", [])}
             cell = listed.get(detail)
             if it.value > 0 and (cell is None or cell.get("suppressed") or cell["count"] is None):
                 hidden.add(i)

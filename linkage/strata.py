@@ -72,8 +72,9 @@ def canonical_rank(group: np.ndarray, parties: Sequence[str]) -> np.ndarray:
     return rank
 
 
-def entity_values(labels: np.ndarray, values: Sequence[str], rank: np.ndarray,
-                  n_entities: int) -> list[str]:
+def entity_values(
+    labels: np.ndarray, values: Sequence[str], rank: np.ndarray, n_entities: int
+) -> list[str]:
     """One value per entity by the module's rule (see the module docstring).
 
     Args:
@@ -83,16 +84,24 @@ def entity_values(labels: np.ndarray, values: Sequence[str], rank: np.ndarray,
         n_entities: number of entities.
     """
     out = [UNKNOWN] * n_entities
-    frame = pd.DataFrame({"entity": np.asarray(labels, dtype=np.int64),
-                          "value": np.asarray(values, dtype=object),
-                          "rank": np.asarray(rank, dtype=np.int64)})
+    frame = pd.DataFrame(
+        {
+            "entity": np.asarray(labels, dtype=np.int64),
+            "value": np.asarray(values, dtype=object),
+            "rank": np.asarray(rank, dtype=np.int64),
+        }
+    )
     frame = frame[frame["value"] != ""]
     if frame.empty:
         return out
-    per_value = frame.groupby(["entity", "value"], sort=False).agg(
-        count=("rank", "size"), first=("rank", "min")).reset_index()
-    per_value = per_value.sort_values(["entity", "count", "first"],
-                                      ascending=[True, False, True], kind="stable")
+    per_value = (
+        frame.groupby(["entity", "value"], sort=False)
+        .agg(count=("rank", "size"), first=("rank", "min"))
+        .reset_index()
+    )
+    per_value = per_value.sort_values(
+        ["entity", "count", "first"], ascending=[True, False, True], kind="stable"
+    )
     best = per_value.drop_duplicates("entity", keep="first")
     for entity, value in zip(best["entity"].tolist(), best["value"].tolist(), strict=True):
         out[entity] = str(value)
@@ -131,8 +140,12 @@ class EntityStrata:
         return out
 
 
-def entity_strata(labels: np.ndarray, group: np.ndarray, parties: Sequence[str],
-                  record_values: Mapping[str, Sequence[str]]) -> EntityStrata:
+def entity_strata(
+    labels: np.ndarray,
+    group: np.ndarray,
+    parties: Sequence[str],
+    record_values: Mapping[str, Sequence[str]],
+) -> EntityStrata:
     """Strata per entity from the records' clear values.
 
     Args:
@@ -146,8 +159,7 @@ def entity_strata(labels: np.ndarray, group: np.ndarray, parties: Sequence[str],
     n_entities = int(labels.max()) + 1 if len(labels) else 0
     rank = canonical_rank(group, parties)
     names = tuple(record_values)
-    values = {name: entity_values(labels, record_values[name], rank, n_entities)
-              for name in names}
+    values = {name: entity_values(labels, record_values[name], rank, n_entities) for name in names}
     combos = list(zip(*(values[name] for name in names), strict=True)) if names else []
     counts: Counter[tuple[tuple[str, ...], str]] = Counter()
     for label, g in zip(labels.tolist(), group.tolist(), strict=True):
@@ -171,8 +183,7 @@ def strata_of_result(result: object) -> EntityStrata | None:
     clusters = result.clusters  # type: ignore[attr-defined]
     parties = list(result.parties)  # type: ignore[attr-defined]
     index = {p: i for i, p in enumerate(parties)}
-    group = np.fromiter((index[p] for p in clusters["party"]), dtype=np.int64,
-                        count=len(clusters))
+    group = np.fromiter((index[p] for p in clusters["party"]), dtype=np.int64, count=len(clusters))
     return entity_strata(clusters["entity_id"].to_numpy(), group, parties, record_values)
 
 
@@ -180,8 +191,9 @@ def strata_of_result(result: object) -> EntityStrata | None:
 POOLED = "other"
 
 
-def pool_small_values(strata: EntityStrata, min_entities: int
-                      ) -> tuple[EntityStrata, dict[str, dict[str, Any]]]:
+def pool_small_values(
+    strata: EntityStrata, min_entities: int
+) -> tuple[EntityStrata, dict[str, dict[str, Any]]]:
     """Publish rare values together: values held by fewer than ``min_entities`` entities.
 
     A stratum of a handful of people has nothing but small cells;
@@ -219,8 +231,9 @@ def pool_small_values(strata: EntityStrata, min_entities: int
         return strata, {}
     combo_records: dict[tuple[str, ...], dict[str, int]] = {}
     for combo, per_party in strata.combo_records.items():
-        new = tuple(maps.get(name, {}).get(v, v) for name, v in zip(strata.names, combo,
-                                                                    strict=True))
+        new = tuple(
+            maps.get(name, {}).get(v, v) for name, v in zip(strata.names, combo, strict=True)
+        )
         row = combo_records.setdefault(new, {})
         for party, count in per_party.items():
             row[party] = row.get(party, 0) + int(count)

@@ -61,7 +61,8 @@ start = time.perf_counter()
 with open(sys.argv[2], encoding="utf-8") as handle:
     clks = clk.generate_clk_from_csv(handle, secret, schema, progress_bar=False, max_workers=1)
 elapsed = time.perf_counter() - start
-json.dump({"clks": clks}, open(sys.argv[4], "w"))
+from clkhash.serialization import serialize_bitarray
+json.dump({"clks": [serialize_bitarray(c) for c in clks]}, open(sys.argv[4], "w"))
 print(json.dumps({"seconds": elapsed, "records": len(clks)}))
 """
 

@@ -15,7 +15,14 @@ from dataclasses import dataclass
 import numpy as np
 from tiplink.encoders import bloomfilter
 from tiplink.encoders.fields import FieldValueError, prepare_value
-from tiplink.encoders.hardening import BlipNoise, balance, balance_permutations
+from tiplink.encoders.hardening import (
+    BlipNoise,
+    balance,
+    balance_permutations,
+    random_positions,
+    salt_value,
+    salted_tokens,
+)
 from tiplink.encoders.key_derivation import derive_feature_keys, derive_subkey, key_check_value
 from tiplink.encoders.normalise import normalise_text
 from tiplink.encoders.schema import Feature, LinkageSchema, StratumSpec
@@ -50,11 +57,14 @@ class FeatureEncoder:
         self.feature = feature
         self.hash_length = hash_length
         self.encoding = feature.format.encoding if feature.format else "utf-8"
-        if feature.hash_type == "doubleHash" and not random_hashing:
+        if feature.hash_type == "blakeHash":
+            self._positions = bloomfilter.blake_positions(keys[0], hash_length)
+        elif random_hashing:
+            # Hardening: independent positions in place of h1 + i * h2.
+            self._positions = random_positions(keys[0], hash_length)
+        else:
             self._positions = bloomfilter.double_hash_positions(
                 keys[0], keys[1], hash_length, feature.prevent_singularity)
-        else:
-            self._positions = bloomfilter.blake_positions(keys[0], hash_length)
         self._extended = feature.tokens is not None or feature.normalise is not None
         self._cache: dict[tuple[str, ...], int] = {}
 
@@ -81,9 +91,7 @@ class FeatureEncoder:
                     tokens = comparison_tokens(joined, feature.comparison)  # type: ignore[arg-type]
             except ValueError as exc:
                 raise FieldValueError(feature.columns[0], str(exc)) from None
-        if salt:
-            tokens = [f"{salt}\x1f{t}" for t in tokens]
-        return tokens
+        return salted_tokens(tokens, salt)
 
     def mask(self, values: tuple[str, ...], salt: str = "") -> int:
         """The feature's filter (an int of ``hash_length`` bits) for the values."""
@@ -171,11 +179,9 @@ class Encoder:
         self._salt_column = {
             f.identifier: self._column_index[f.salt.column]
             for f in schema.features if not f.ignored and f.salt is not None}
-        self._salt_derive = {
-            f.identifier: f.salt.derive for f in schema.features if f.salt is not None}
+        self._salt_spec = {f.identifier: f.salt for f in schema.features if f.salt is not None}
         self._strata = tuple((s, self._column_index[s.column]) for s in schema.strata)
-        self._noise = (BlipNoise(schema.hardening.blip_epsilon)
-                       if schema.hardening.blip_epsilon else None)
+        self._noise = BlipNoise.for_schema(schema) if schema.hardening.blip_epsilon else None
         self._balance_perm = (balance_permutations(schema, derive_subkey(secret, "balance"))
                               if schema.hardening.balance else None)
         self.output_bits = schema.output_bits
@@ -197,12 +203,13 @@ class Encoder:
         index = self._salt_column.get(identifier)
         if index is None:
             return ""
-        raw = row[index].strip() if index >= 0 else ""
-        if raw and self._salt_derive[identifier] == "year":
-            raw = raw[:4]
-        # A missing salt attribute still gets a salt, so the tokens differ from
-        # unsalted ones; such records can only match others missing it too.
-        return raw or "\x00"
+        spec = self._salt_spec[identifier]
+        try:
+            # A missing salt attribute still gets a salt (MISSING_SALT), so such
+            # records can only match others that lack it too (docs/privacy.md).
+            return salt_value(row[index] if index >= 0 else "", spec.derive)
+        except ValueError as exc:
+            raise FieldValueError(spec.column, f"salt attribute: {exc}") from None
 
     def encode_row_int(self, row: Sequence[str]) -> int:
         """The record's encoding as an int of ``output_bits`` bits.
@@ -223,7 +230,7 @@ class Encoder:
                 segment = bloomfilter.fold_xor(segment, hash_length, folds)
             bits = plan.bits
             if self._noise is not None:
-                segment = self._noise.flip(segment, bits)
+                segment = self._noise.flip(segment, bits, plan.name)
             if self._balance_perm is not None:
                 segment = balance(segment, bits, self._balance_perm[plan.name])
                 bits *= 2

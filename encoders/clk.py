@@ -93,6 +93,16 @@ class FeatureEncoder:
                 raise FieldValueError(feature.columns[0], str(exc)) from None
         return salted_tokens(tokens, salt)
 
+    def token_positions(self, token: str) -> list[int]:
+        """Positions (before folding) one token sets under ``bitsPerToken``.
+
+        For analysis and tests (the privacy benchmark's evaluator); encoding
+        never needs it.
+        """
+        if self.feature.bits_per_token is None:
+            raise ValueError("token positions are defined for bitsPerToken features only")
+        return self._positions(token.encode(self.encoding), self.feature.bits_per_token)
+
     def mask(self, values: tuple[str, ...], salt: str = "") -> int:
         """The feature's filter (an int of ``hash_length`` bits) for the values."""
         key = (*values, salt) if salt else values
@@ -236,6 +246,42 @@ class Encoder:
                 bits *= 2
             record = (record << bits) | segment
         return record
+
+    def token_groups(self, row: Sequence[str]) -> dict[str, dict[str, list[str]]]:
+        """The (salted) tokens each segment hashes for a row, grouped.
+
+        Groups are what an attacker who knows the schema can tell apart: one
+        per name part for ``nameParts`` features, one per value for other
+        n-gram features, one per token otherwise. Labels are
+        ``feature:group``. For analysis only (the privacy benchmark's
+        attacker computes these for its own list); encodings never carry them.
+
+        Raises:
+            FieldValueError: a value breaks its feature's format.
+        """
+        result: dict[str, dict[str, list[str]]] = {}
+        for plan in self._plans:
+            groups: dict[str, list[str]] = {}
+            for feature in plan.features:
+                spec = feature.feature
+                values = self._values(row, self._feature_columns[spec.identifier])
+                salt = self._salt(spec.identifier, row)
+                tag = f"{spec.identifier}:{salt}|" if salt else f"{spec.identifier}:"
+                tokens = feature.tokens(values, salt)
+                if spec.tokens is not None and spec.tokens.type == "nameParts":
+                    text = spec.separator.join(v for v in values if v)
+                    if spec.normalise is not None:
+                        text = normalise_text(text, spec.normalise)
+                    for word in dict.fromkeys(text.split()):
+                        groups[tag + word] = feature.tokens((word,), salt)
+                elif tokens and spec.comparison is not None and spec.comparison.type == "ngram" \
+                        and spec.tokens is None:
+                    groups[tag + "=" + "\x1e".join(values)] = tokens
+                else:
+                    for token in tokens:
+                        groups[tag + token] = [token]
+            result[plan.name] = groups
+        return result
 
     def encode_rows(self, rows: Sequence[Sequence[str]]) -> np.ndarray:
         """Encode rows into a ``uint8`` array of shape ``(len(rows), output_bits // 8)``.

@@ -1,0 +1,124 @@
+"""Run the three attacks on one encoding variant at one overlap."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from tiplink.encoders.hardening import BlipNoise, segment_bits_per_token
+from tiplink.encoders.schema import LinkageSchema
+
+from privacy.encoded import attacker_view, encode, token_tables
+from privacy.graph_attack import graph_match
+from privacy.oracle import true_units
+from privacy.pattern_mining import pattern_mining_units
+from privacy.population import (
+    COLUMNS,
+    Noise,
+    Person,
+    attacker_list,
+    attacker_rows,
+    observe,
+)
+from privacy.reidentify import assign, chance_share, correct_share
+from privacy.token_attacks import (
+    AttackParams,
+    frequency_finder,
+    identify_units,
+    pattern_alignment_scores,
+    unit_scores,
+)
+
+# What a public list of names and birth dates lets the attacker compare.
+KNOWN_FEATURES = ("name", "given_name", "family_name", "date_of_birth")
+ATTACKS = ("frequency", "pattern_mining", "token_bound", "graph", "graph_refined")
+
+
+@dataclass(frozen=True)
+class AttackOutcome:
+    """Correct re-identifications (share of encoded records) per attack."""
+
+    variant: str
+    overlap: float
+    records: int
+    shares: dict[str, float]
+    units: dict[str, int]
+    chance: float
+    seconds: float
+
+
+def covered_segments(schema: LinkageSchema) -> list[str]:
+    """Segments holding a feature the attacker's list has."""
+    return [s.name for s in schema.segments
+            if any(f.segment == s.name and not f.ignored and f.identifier in KNOWN_FEATURES
+                   for f in schema.features)]
+
+
+def attack_params(schema: LinkageSchema, segment: str) -> AttackParams:
+    """What the schema tells the attacker about one segment."""
+    bits = {s.name: s.bits for s in schema.segments}[segment]
+    flip = 0.0
+    if schema.hardening.blip_epsilon:
+        flip = BlipNoise.for_schema(schema, seed=0).probabilities[segment]
+    return AttackParams(bits_per_token=segment_bits_per_token(schema)[segment],
+                        segment_bits=bits * 2 ** schema.xor_folds, folded_bits=bits,
+                        flip_probability=flip)
+
+
+def run_attacks(schema: LinkageSchema, encoded_people: list[Person], others: list[Person],
+                overlap: float, rng: np.random.Generator, noise: Noise = Noise(),
+                variant: str = "") -> AttackOutcome:
+    """Encode the people as one register would, then attack with a public list.
+
+    Args:
+        schema: the encoding under attack.
+        encoded_people: the people in the encoded register (one record each).
+        others: people not in the register, to fill the list beyond the overlap.
+        overlap: share of the encoded people on the attacker's list.
+        rng: randomness of records, list and tie-breaking.
+        noise: the register's recording errors.
+    """
+    start = time.perf_counter()
+    rows = [observe(p, rng, noise, str(i)) for i, p in enumerate(encoded_people)]
+    secret = secrets.token_bytes(32)
+    encoded = encode(schema, secret, COLUMNS, rows)
+    public = attacker_list(encoded_people, others, overlap, rng)
+    public_rows = attacker_rows(public)
+    encoded_ids = [p.pid for p in encoded_people]
+    list_ids = [p.pid for p in public]
+    segments = covered_segments(schema)
+    view, kept_columns = attacker_view(encoded)
+    tables = token_tables(schema, COLUMNS, public_rows, segments)
+    shares: dict[str, float] = {}
+    units: dict[str, int] = {}
+    for attack in ("frequency", "pattern_mining", "token_bound"):
+        total = np.zeros((len(rows), len(public)), dtype=np.float32)
+        found = 0
+        for segment in segments:
+            params = attack_params(schema, segment)
+            if attack == "frequency":
+                identified = identify_units(view[segment], tables[segment], frequency_finder,
+                                            params)
+            elif attack == "pattern_mining":
+                identified = pattern_mining_units(view[segment], tables[segment], params)
+            else:
+                identified = true_units(schema, secret, segment, tables[segment],
+                                        tables[segment].tokens, kept_columns[segment],
+                                        params.min_count)
+            found += len(identified)
+            total += unit_scores(view[segment], tables[segment], identified, params)
+            if attack == "frequency":
+                total += pattern_alignment_scores(view[segment], tables[segment])
+        assignment = assign(total, rng)
+        units[attack] = found
+        shares[attack] = correct_share(assignment, encoded_ids, list_ids)
+    # The attacker encodes its own list under its own key (Kerckhoffs).
+    simulated = encode(schema, secrets.token_bytes(32), COLUMNS, public_rows)
+    result = graph_match([encoded.segments[s] for s in segments],
+                         [simulated.segments[s] for s in segments], rng)
+    shares["graph"] = correct_share(result.paper, encoded_ids, list_ids)
+    shares["graph_refined"] = correct_share(result.refined, encoded_ids, list_ids)
+    return AttackOutcome(variant or schema.name, overlap, len(rows), shares, units,
+                         chance_share(encoded_ids, list_ids), time.perf_counter() - start)

@@ -22,6 +22,7 @@ from tiplink.encoders.hardening import (
     random_positions,
     salt_value,
     salted_tokens,
+    sample_tokens,
 )
 from tiplink.encoders.key_derivation import derive_feature_keys, derive_subkey, key_check_value
 from tiplink.encoders.normalise import normalise_text
@@ -53,8 +54,9 @@ class FeatureEncoder:
     """
 
     def __init__(self, feature: Feature, keys: tuple[bytes, bytes], hash_length: int,
-                 random_hashing: bool = False) -> None:
+                 random_hashing: bool = False, sampling_key: bytes = b"") -> None:
         self.feature = feature
+        self._sampling_key = sampling_key
         self.hash_length = hash_length
         self.encoding = feature.format.encoding if feature.format else "utf-8"
         if feature.hash_type == "blakeHash":
@@ -68,8 +70,13 @@ class FeatureEncoder:
         self._extended = feature.tokens is not None or feature.normalise is not None
         self._cache: dict[tuple[str, ...], int] = {}
 
-    def tokens(self, values: Sequence[str], salt: str = "") -> list[str]:
+    def tokens(self, values: Sequence[str], salt: str = "", sample: bool = True) -> list[str]:
         """The tokens of a record's values for this feature.
+
+        Args:
+            values: the feature's input values.
+            salt: the record's salt ('' when the feature is not salted).
+            sample: apply the feature's keyed token sampling, if any.
 
         Raises:
             FieldValueError: a value breaks the feature's format.
@@ -91,7 +98,10 @@ class FeatureEncoder:
                     tokens = comparison_tokens(joined, feature.comparison)  # type: ignore[arg-type]
             except ValueError as exc:
                 raise FieldValueError(feature.columns[0], str(exc)) from None
-        return salted_tokens(tokens, salt)
+        tokens = salted_tokens(tokens, salt)
+        if sample and feature.sampling is not None:
+            tokens = sample_tokens(tokens, self._sampling_key, feature.sampling.rate)
+        return tokens
 
     def token_positions(self, token: str) -> list[int]:
         """Positions (before folding) one token sets under ``bitsPerToken``.
@@ -179,7 +189,9 @@ class Encoder:
         for segment in schema.segments:
             encoders = tuple(
                 FeatureEncoder(f, keys[f.index], segment.bits * fold_factor,
-                               schema.hardening.random_hashing)
+                               schema.hardening.random_hashing,
+                               derive_subkey(secret, f"sampling:{f.identifier}")
+                               if f.sampling is not None else b"")
                 for f in schema.features if not f.ignored and f.segment == segment.name)
             plans.append(_SegmentPlan(segment.name, segment.bits, encoders))
         self._plans = tuple(plans)
@@ -253,8 +265,9 @@ class Encoder:
         Groups are what an attacker who knows the schema can tell apart: one
         per name part for ``nameParts`` features, one per value for other
         n-gram features, one per token otherwise. Labels are
-        ``feature:group``. For analysis only (the privacy benchmark's
-        attacker computes these for its own list); encodings never carry them.
+        ``feature:group``. Tokens are listed before keyed sampling, which
+        needs the secret. For analysis only (the privacy benchmark's attacker
+        computes these for its own list); encodings never carry them.
 
         Raises:
             FieldValueError: a value breaks its feature's format.
@@ -267,13 +280,13 @@ class Encoder:
                 values = self._values(row, self._feature_columns[spec.identifier])
                 salt = self._salt(spec.identifier, row)
                 tag = f"{spec.identifier}:{salt}|" if salt else f"{spec.identifier}:"
-                tokens = feature.tokens(values, salt)
+                tokens = feature.tokens(values, salt, sample=False)
                 if spec.tokens is not None and spec.tokens.type == "nameParts":
                     text = spec.separator.join(v for v in values if v)
                     if spec.normalise is not None:
                         text = normalise_text(text, spec.normalise)
                     for word in dict.fromkeys(text.split()):
-                        groups[tag + word] = feature.tokens((word,), salt)
+                        groups[tag + word] = feature.tokens((word,), salt, sample=False)
                 elif tokens and spec.comparison is not None and spec.comparison.type == "ngram" \
                         and spec.tokens is None:
                     groups[tag + "=" + "\x1e".join(values)] = tokens

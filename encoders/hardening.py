@@ -20,6 +20,10 @@ Each protection is switched on by the schema's ``x-tiplink.hardening`` key
   probability of any output by at most ``exp(epsilon)``.
 * salting (per feature): the feature's tokens are prefixed with a stable
   attribute of the record (for example the year of birth) before hashing.
+* token sampling (per feature, ``x-tiplink.sampling``): only a keyed share
+  of the possible tokens is ever hashed; which ones depends on the secret,
+  so an attacker's own-key simulation no longer reproduces the similarities
+  between different people, while equal values still give equal filters.
 * XOR folding (``clkConfig.xor_folds``, clkhash's key) lives in
   :mod:`tiplink.encoders.bloomfilter`.
 """
@@ -205,3 +209,29 @@ def salted_tokens(tokens: list[str], salt: str) -> list[str]:
     if not salt:
         return tokens
     return [f"{salt}\x1f{token}" for token in tokens]
+
+
+# --- keyed token sampling -------------------------------------------------------
+
+
+def token_keep_scores(tokens: list[str], key: bytes) -> list[float]:
+    """A keyed uniform number in [0, 1) per token (HMAC-SHA256 of the token)."""
+    return [int.from_bytes(hmac.digest(key, t.encode("utf-8"), "sha256")[:8], "big") / 2.0 ** 64
+            for t in tokens]
+
+
+def sample_tokens(tokens: list[str], key: bytes, rate: float) -> list[str]:
+    """Keep the tokens whose keyed score is below ``rate``.
+
+    The decision depends only on the token and the key, so every record with
+    the token keeps or drops it alike. A value whose tokens would all be
+    dropped keeps its lowest-scoring one, so a present value never looks
+    missing.
+    """
+    if rate >= 1.0 or not tokens:
+        return tokens
+    scores = token_keep_scores(tokens, key)
+    kept = [t for t, score in zip(tokens, scores, strict=True) if score < rate]
+    if not kept:
+        kept = [min(zip(scores, tokens, strict=True))[1]]
+    return kept

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import copy
 import secrets
 import time
 from dataclasses import dataclass
 
 import numpy as np
 from tiplink.encoders.hardening import BlipNoise, segment_bits_per_token
-from tiplink.encoders.schema import LinkageSchema
+from tiplink.encoders.schema import LinkageSchema, parse_schema
 
-from privacy.encoded import attacker_view, encode, token_tables
-from privacy.graph_attack import graph_match
+from privacy.encoded import attacker_view, dice_matrix, encode, token_tables
+from privacy.graph_attack import graph_match, simulated_similarities
 from privacy.oracle import true_units
 from privacy.pattern_mining import pattern_mining_units
 from privacy.population import (
@@ -33,6 +34,8 @@ from privacy.token_attacks import (
 
 # What a public list of names and birth dates lets the attacker compare.
 KNOWN_FEATURES = ("name", "given_name", "family_name", "date_of_birth")
+# Own-key encodings the attacker averages over when similarities depend on the key.
+SIMULATIONS = 4
 ATTACKS = ("frequency", "pattern_mining", "token_bound", "graph", "graph_refined")
 
 
@@ -65,6 +68,21 @@ def attack_params(schema: LinkageSchema, segment: str) -> AttackParams:
     return AttackParams(bits_per_token=segment_bits_per_token(schema)[segment],
                         segment_bits=bits * 2 ** schema.xor_folds, folded_bits=bits,
                         flip_probability=flip)
+
+
+def keyed_randomness(schema: LinkageSchema) -> bool:
+    """Whether similarities depend on the key (so one own-key simulation is noisy)."""
+    return schema.xor_folds > 0 or any(
+        f.sampling is not None for f in schema.features if not f.ignored)
+
+
+def without_blip(schema: LinkageSchema) -> LinkageSchema:
+    """The same schema with BLIP off (for the attacker's noise-free simulation)."""
+    if not schema.hardening.blip_epsilon:
+        return schema
+    document = copy.deepcopy(schema.document)
+    document["x-tiplink"]["hardening"].pop("blip")
+    return parse_schema(document, name=schema.name)
 
 
 def run_attacks(schema: LinkageSchema, encoded_people: list[Person], others: list[Person],
@@ -114,10 +132,19 @@ def run_attacks(schema: LinkageSchema, encoded_people: list[Person], others: lis
         assignment = assign(total, rng)
         units[attack] = found
         shares[attack] = correct_share(assignment, encoded_ids, list_ids)
-    # The attacker encodes its own list under its own key (Kerckhoffs).
-    simulated = encode(schema, secrets.token_bytes(32), COLUMNS, public_rows)
-    result = graph_match([encoded.segments[s] for s in segments],
-                         [simulated.segments[s] for s in segments], rng)
+    # The attacker encodes its own list under keys of its own (Kerckhoffs),
+    # without BLIP noise, whose expected effect it applies instead.
+    flips = None
+    if schema.hardening.blip_epsilon:
+        flips = [attack_params(schema, s).flip_probability for s in segments]
+    own = without_blip(schema)
+    draws = SIMULATIONS if keyed_randomness(schema) else 1
+    simulations = []
+    for _ in range(draws):
+        simulated = encode(own, secrets.token_bytes(32), COLUMNS, public_rows)
+        simulations.append([simulated.segments[s] for s in segments])
+    result = graph_match([dice_matrix(encoded.segments[s]) for s in segments],
+                         simulated_similarities(simulations, flips), rng)
     shares["graph"] = correct_share(result.paper, encoded_ids, list_ids)
     shares["graph_refined"] = correct_share(result.refined, encoded_ids, list_ids)
     return AttackOutcome(variant or schema.name, overlap, len(rows), shares, units,

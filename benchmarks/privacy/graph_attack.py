@@ -9,7 +9,9 @@ neighbourhoods look alike.
   list with the published schema (hardening and salting included) under a
   key of its own. Dice similarity between encodings does not depend on the
   key, so both graphs measure similarity on the same scale; the paper's
-  regression from q-gram to encoded similarity is not needed.
+  regression from q-gram to encoded similarity is not needed. Under BLIP
+  the attacker adds no noise of its own but applies the noise's expected
+  effect on Dice (:func:`expected_noisy_dice`).
 * Node features, per segment the list covers (the extract header names the
   segments): the number of neighbours above each of several similarity
   thresholds (a similarity histogram), the largest similarities, the mean
@@ -81,15 +83,32 @@ def _joint_features(sims: list[np.ndarray]) -> list[np.ndarray]:
     return features
 
 
-def node_features(segments: list[np.ndarray],
-                  thresholds: tuple[float, ...] = THRESHOLDS) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Feature matrix (nodes x features) and the per-segment similarity matrices."""
-    sims = [dice_matrix(bits) for bits in segments]
+def expected_noisy_dice(bits: np.ndarray, flip: float) -> np.ndarray:
+    """Expected Dice after BLIP, from noise-free filters (no sampling noise).
+
+    With ``a`` and ``b`` bits set out of ``L`` and ``c`` in common, each bit
+    flipped with probability ``p``: E|A'| = a(1-p) + (L-a)p and
+    E|A' & B'| = c(1-p)^2 + (a+b-2c)p(1-p) + (L-a-b+c)p^2.
+    """
+    x = bits.astype(np.float32)
+    length = bits.shape[1]
+    a = x.sum(axis=1)
+    c = x @ x.T
+    q = 1 - flip
+    size = a * q + (length - a) * flip
+    both = (c * q * q + (a[:, None] + a[None, :] - 2 * c) * flip * q
+            + (length - a[:, None] - a[None, :] + c) * flip * flip)
+    return (2 * both / np.maximum(size[:, None] + size[None, :], 1e-9)).astype(np.float32)
+
+
+def node_features(sims: list[np.ndarray],
+                  thresholds: tuple[float, ...] = THRESHOLDS) -> np.ndarray:
+    """Feature matrix (nodes x features) from per-segment similarity matrices."""
     features = []
     for sim in sims:
         features.extend(_segment_features(sim, thresholds))
     features.extend(_joint_features(sims))
-    return np.stack(features, axis=1).astype(np.float32), sims
+    return np.stack(features, axis=1).astype(np.float32)
 
 
 def _standardise(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -105,41 +124,69 @@ def _cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return an @ bn.T
 
 
-def graph_match(encoded: list[np.ndarray], simulated: list[np.ndarray],
+def simulated_similarities(simulations: list[list[np.ndarray]],
+                           flips: list[float] | None = None) -> list[np.ndarray]:
+    """The attacker's similarities per segment, averaged over its own-key encodings.
+
+    Averaging over several keys of its own gives the attacker the expected
+    similarity under keyed randomness it cannot reproduce (token sampling,
+    folding collisions); BLIP's effect is applied in expectation
+    (:func:`expected_noisy_dice`) to noise-free encodings.
+    """
+    segments = len(simulations[0])
+    result = []
+    for s in range(segments):
+        total = None
+        for simulation in simulations:
+            bits = simulation[s]
+            flip = flips[s] if flips else 0.0
+            sim = expected_noisy_dice(bits, flip) if flip else dice_matrix(bits)
+            total = sim if total is None else total + sim
+        assert total is not None
+        result.append(total / len(simulations))
+    return result
+
+
+def graph_match(sims_a: list[np.ndarray], sims_b: list[np.ndarray],
                 rng: np.random.Generator, rounds: int = 3,
                 anchor_share: float = 0.05) -> GraphResult:
     """Match encoded records to list entries by similarity-graph structure.
 
     Args:
-        encoded: per-segment bits of the encoded records.
-        simulated: the same segments of the attacker's list, encoded by the
-            attacker under its own key.
+        sims_a: per-segment similarity matrices of the encoded records.
+        sims_b: the same for the attacker's list, as the attacker simulates
+            them (:func:`simulated_similarities`).
         rng: for tie-breaking.
         rounds: refinement rounds.
         anchor_share: share of nodes taken as anchors in the first round
             (doubled each round).
     """
-    fa, sims_a = node_features(encoded)
-    fb, sims_b = node_features(simulated)
+    fa = node_features(sims_a)
+    fb = node_features(sims_b)
     fa, fb = _standardise(fa, fb)
     feature_sim = _cosine(fa, fb)
     first = assign(feature_sim, rng)
-    assignment = first
     score = feature_sim
     share = anchor_share
     for _ in range(rounds):
-        rows = np.flatnonzero(assignment >= 0)
-        chosen = score[rows, assignment[rows]]
-        # Confidence: how far the chosen match stands above the row's runner-up.
-        ordered = np.sort(score[rows], axis=1)
-        margin = chosen - ordered[:, -2]
-        take = rows[np.argsort(-margin)[:max(10, int(share * len(rows)))]]
-        anchors_a, anchors_b = take, assignment[take]
+        anchors_a, anchors_b = _anchors(score, share)
         # Each node's similarity to the anchors, per segment, in its own graph.
         fp_a = np.hstack([s[:, anchors_a] for s in sims_a])
         fp_b = np.hstack([s[:, anchors_b] for s in sims_b])
         fp_a, fp_b = _standardise(fp_a, fp_b)
         score = _cosine(fp_a, fp_b) + 0.5 * feature_sim
-        assignment = assign(score, rng)
         share = min(0.5, share * 2)
-    return GraphResult(first, assignment)
+    return GraphResult(first, assign(score, rng))
+
+
+def _anchors(score: np.ndarray, share: float) -> tuple[np.ndarray, np.ndarray]:
+    """The most confident mutual best matches: each is the other's best, by the widest margin."""
+    best_b = score.argmax(axis=1)
+    best_a = score.argmax(axis=0)
+    rows = np.flatnonzero(best_a[best_b] == np.arange(score.shape[0]))
+    if rows.size < 10:
+        rows = np.arange(score.shape[0])
+    top2 = np.partition(score[rows], -2, axis=1)[:, -2:]
+    margin = top2[:, 1] - top2[:, 0]
+    take = rows[np.argsort(-margin)[:max(10, int(share * score.shape[0]))]]
+    return take, best_b[take]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 from tiplink.encoders.clk import FeatureEncoder
-from tiplink.encoders.hardening import balance_permutations
+from tiplink.encoders.hardening import balance_permutations, token_keep_scores
 from tiplink.encoders.key_derivation import derive_feature_keys, derive_subkey
 from tiplink.encoders.schema import LinkageSchema
 
@@ -39,6 +39,7 @@ def true_units(schema: LinkageSchema, secret: bytes, segment: str, table: TokenT
     folded = spec.bits
     hashed = folded * 2 ** schema.xor_folds
     keys = derive_feature_keys(secret, len(schema.features), schema.kdf)
+    features = {f.identifier: f for f in schema.features}
     encoders = {f.identifier: FeatureEncoder(f, keys[f.index], hashed,
                                              schema.hardening.random_hashing)
                 for f in schema.features if not f.ignored and f.segment == segment}
@@ -56,7 +57,14 @@ def true_units(schema: LinkageSchema, secret: bytes, segment: str, table: TokenT
             continue
         identifier = label.split(":", 1)[0]
         positions = set()
-        for token in group_tokens[label]:
+        tokens = group_tokens[label]
+        sampling = features[identifier].sampling
+        if sampling is not None:
+            # Only the tokens the secret keeps were ever hashed.
+            key = derive_subkey(secret, f"sampling:{identifier}")
+            tokens = [t for t, score in zip(tokens, token_keep_scores(tokens, key), strict=True)
+                      if score < sampling.rate]
+        for token in tokens:
             positions.update(p % folded for p in encoders[identifier].token_positions(token))
         if where is not None:
             output_of, column_of = where

@@ -11,7 +11,8 @@ record-level CLK), ``victim`` or ``case`` (the schema with no hardening),
 ``victim-bundled`` (exactly as shipped), or a base followed by ``+``-joined
 hardenings: ``bal`` (balancing), ``xor`` (one XOR fold), ``salt`` (names and
 place salted with the birth year), ``rh`` (random hashing), ``blipE`` (BLIP
-with epsilon E). Results go to a JSON file and a Markdown table on stdout.
+with epsilon E), ``sampN`` / ``dsampN`` (keyed sampling of N% of the tokens
+of names and places / of dates). Results go to a JSON file and a Markdown table on stdout.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ PLAIN_CLK = Path(__file__).with_name("schemas") / "plain-clk.json"
 # Features that hold a person's name-like text (salting targets).
 _SALTED_FEATURES = ("name", "place_of_origin", "victim_names", "suspect_names",
                     "incident_location")
+_DATE_FEATURES = ("date_of_birth", "incident_date")
 
 
 @dataclass(frozen=True)
@@ -48,12 +49,14 @@ def _base(name: str) -> dict[str, Any]:
 
 def with_hardening(document: dict[str, Any], *, balance: bool = False,
                    blip: float | None = None, random_hashing: bool = False,
-                   folds: int = 0, salt: str | None = None) -> dict[str, Any]:
+                   folds: int = 0, salt: str | None = None, sample_names: float | None = None,
+                   sample_dates: float | None = None) -> dict[str, Any]:
     """A copy of ``document`` with exactly the given hardening switched on."""
     doc = copy.deepcopy(document)
     doc["clkConfig"].pop("xor_folds", None)
     for feature in doc["features"]:
         feature.get("x-tiplink", {}).pop("salt", None)
+        feature.get("x-tiplink", {}).pop("sampling", None)
     ext = doc.setdefault("x-tiplink", {})
     hardening: dict[str, Any] = {}
     if balance:
@@ -69,6 +72,12 @@ def with_hardening(document: dict[str, Any], *, balance: bool = False,
     if folds:
         # The output length stays; each segment hashes into 2**folds times its bits.
         doc["clkConfig"]["xor_folds"] = folds
+    for features, rate in ((_SALTED_FEATURES, sample_names), (_DATE_FEATURES, sample_dates)):
+        if rate is None:
+            continue
+        for feature in doc["features"]:
+            if feature.get("identifier") in features:
+                feature.setdefault("x-tiplink", {})["sampling"] = {"rate": rate}
     if salt is not None:
         for feature in doc["features"]:
             if feature.get("identifier") in _SALTED_FEATURES:
@@ -107,6 +116,10 @@ def parse_variant(spec: str) -> Variant:
             options["random_hashing"] = True
         elif part == "salt":
             options["salt"] = "incident_date" if base == "case" else "date_of_birth"
+        elif part.startswith("samp"):
+            options["sample_names"] = float(part.removeprefix("samp")) / 100
+        elif part.startswith("dsamp"):
+            options["sample_dates"] = float(part.removeprefix("dsamp")) / 100
         elif part.startswith("blip"):
             options["blip"] = float(part.removeprefix("blip"))
         else:

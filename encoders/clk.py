@@ -9,10 +9,12 @@ bounded, so memory stays flat on any input size.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
 from tiplink.encoders import bloomfilter
 from tiplink.encoders.fields import FieldValueError, prepare_value
 from tiplink.encoders.hardening import (
@@ -27,7 +29,12 @@ from tiplink.encoders.hardening import (
 from tiplink.encoders.key_derivation import derive_feature_keys, derive_subkey, key_check_value
 from tiplink.encoders.normalise import normalise_text
 from tiplink.encoders.schema import Feature, LinkageSchema, StratumSpec
-from tiplink.encoders.tokenise import comparison_tokens, extension_tokens, parse_partial_date
+from tiplink.encoders.tokenise import (
+    comparison_tokens,
+    extension_tokens,
+    name_part_tokens,
+    parse_partial_date,
+)
 
 CACHE_LIMIT = 1 << 17
 
@@ -69,6 +76,18 @@ class FeatureEncoder:
                 keys[0], keys[1], hash_length, feature.prevent_singularity)
         self._extended = feature.tokens is not None or feature.normalise is not None
         self._cache: dict[tuple[str, ...], int] = {}
+        self._token_caches: dict[int, dict[str, int]] = {}
+        self._word_cache: dict[str, tuple[str, ...]] = {}
+        self._part_cache: dict[tuple[str, str], int] = {}
+        # Name parts hashed with a fixed k per token: a name's filter is the
+        # union of its words' filters, which repeat far more than whole names.
+        self._by_word = (feature.tokens is not None and feature.tokens.type == "nameParts"
+                         and feature.bits_per_token is not None
+                         and feature.normalise is not None
+                         and feature.missing_value is None)
+        self._drop_words = feature.normalise.drop_words if feature.normalise else frozenset()
+        self._normalise_keep_words = (dataclasses.replace(feature.normalise, drop_words=frozenset())
+                                      if feature.normalise else None)
 
     def tokens(self, values: Sequence[str], salt: str = "", sample: bool = True) -> list[str]:
         """The tokens of a record's values for this feature.
@@ -100,8 +119,21 @@ class FeatureEncoder:
                 raise FieldValueError(feature.columns[0], str(exc)) from None
         tokens = salted_tokens(tokens, salt)
         if sample and feature.sampling is not None:
-            tokens = sample_tokens(tokens, self._sampling_key, feature.sampling.rate)
+            if feature.tokens is not None and feature.tokens.type == "nameParts":
+                # Sampled name part by name part, as the cached path does.
+                spec = feature.tokens
+                tokens = [t for word in dict.fromkeys(joined.split())
+                          for t in self._sampled(salted_tokens(name_part_tokens(word, spec),
+                                                               salt))]
+            else:
+                tokens = self._sampled(tokens)
         return tokens
+
+    def _sampled(self, tokens: list[str]) -> list[str]:
+        """The tokens keyed sampling keeps (all of them without sampling)."""
+        if self.feature.sampling is None:
+            return tokens
+        return sample_tokens(tokens, self._sampling_key, self.feature.sampling.rate)
 
     def token_positions(self, token: str) -> list[int]:
         """Positions (before folding) one token sets under ``bitsPerToken``.
@@ -113,19 +145,69 @@ class FeatureEncoder:
             raise ValueError("token positions are defined for bitsPerToken features only")
         return self._positions(token.encode(self.encoding), self.feature.bits_per_token)
 
+    def _token_mask(self, tokens: Sequence[str], ks: Sequence[int]) -> int:
+        value = 0
+        caches = self._token_caches
+        for token, k in zip(tokens, ks, strict=True):
+            cache = caches.get(k)
+            if cache is None:
+                cache = caches[k] = {}
+            bits = cache.get(token)
+            if bits is None:
+                bits = bloomfilter.mask_of(self._positions(token.encode(self.encoding), k),
+                                           self.hash_length)
+                if len(cache) >= CACHE_LIMIT:
+                    cache.clear()
+                cache[token] = bits
+            value |= bits
+        return value
+
+    def _words(self, raw: str) -> tuple[str, ...]:
+        """Normalised words of one column value (cached)."""
+        words = self._word_cache.get(raw)
+        if words is None:
+            assert self.feature.normalise is not None
+            words = tuple(normalise_text(raw, self._normalise_keep_words).split())
+            if len(self._word_cache) >= CACHE_LIMIT:
+                self._word_cache.clear()
+            self._word_cache[raw] = words
+        return words
+
+    def _name_parts_mask(self, values: Sequence[str], salt: str) -> int:
+        """Name-part filters are the union of each word's, so cache per word."""
+        words: list[str] = []
+        for raw in values:
+            if raw:
+                words.extend(self._words(raw))
+        if self._drop_words:
+            # Same rule as normalise_text on the joined name: drop honorifics
+            # unless nothing else remains.
+            words = [w for w in words if w.casefold() not in self._drop_words] or words
+        value = 0
+        spec = self.feature.tokens
+        assert spec is not None
+        for word in dict.fromkeys(words):
+            key = (word, salt)
+            bits = self._part_cache.get(key)
+            if bits is None:
+                tokens = self._sampled(salted_tokens(name_part_tokens(word, spec), salt))
+                bits = self._token_mask(tokens, tokens_per_feature_k(self.feature, len(tokens)))
+                if len(self._part_cache) >= CACHE_LIMIT:
+                    self._part_cache.clear()
+                self._part_cache[key] = bits
+            value |= bits
+        return value
+
     def mask(self, values: tuple[str, ...], salt: str = "") -> int:
         """The feature's filter (an int of ``hash_length`` bits) for the values."""
+        if self._by_word:
+            return self._name_parts_mask(values, salt)
         key = (*values, salt) if salt else values
         cached = self._cache.get(key)
         if cached is not None:
             return cached
         tokens = self.tokens(values, salt)
-        ks = tokens_per_feature_k(self.feature, len(tokens))
-        value = 0
-        top = self.hash_length - 1
-        for token, k in zip(tokens, ks, strict=True):
-            for position in self._positions(token.encode(self.encoding), k):
-                value |= 1 << (top - position)
+        value = self._token_mask(tokens, tokens_per_feature_k(self.feature, len(tokens)))
         if len(self._cache) >= CACHE_LIMIT:
             self._cache.clear()
         self._cache[key] = value

@@ -163,27 +163,38 @@ class Extract:
 
 
 class ContentDigest:
-    """Incremental SHA-256 over record ids, encodings and strata, in order."""
+    """Incremental SHA-256 over record ids, encodings and strata.
+
+    Each column is hashed in its own stream, so the digest does not depend
+    on how the records were split into batches.
+    """
 
     def __init__(self) -> None:
-        self._hash = hashlib.sha256(b"tiplink-extract-content-v1\0")
+        self._ids = hashlib.sha256(b"tiplink-extract-ids-v1\0")
+        self._clks = hashlib.sha256(b"tiplink-extract-clks-v1\0")
+        self._strata: dict[str, Any] = {}
+
+    @staticmethod
+    def _add_strings(target: Any, values: Sequence[str]) -> None:
+        for value in values:
+            encoded = (value or "").encode("utf-8")
+            target.update(len(encoded).to_bytes(4, "big"))
+            target.update(encoded)
 
     def update(self, record_ids: Sequence[str], clks: np.ndarray,
                strata: dict[str, Sequence[str]] | None = None) -> None:
         """Add one batch of records."""
-        for record_id in record_ids:
-            encoded = record_id.encode("utf-8")
-            self._hash.update(len(encoded).to_bytes(4, "big"))
-            self._hash.update(encoded)
-        self._hash.update(np.ascontiguousarray(clks, dtype=np.uint8).tobytes())
-        for name in sorted(strata or {}):
-            for value in (strata or {})[name]:
-                encoded = (value or "").encode("utf-8")
-                self._hash.update(len(encoded).to_bytes(4, "big"))
-                self._hash.update(encoded)
+        self._add_strings(self._ids, record_ids)
+        self._clks.update(np.ascontiguousarray(clks, dtype=np.uint8).tobytes())
+        for name, values in (strata or {}).items():
+            stream = self._strata.setdefault(name, hashlib.sha256(name.encode() + b"\0"))
+            self._add_strings(stream, values)
 
     def hexdigest(self) -> str:
-        return self._hash.hexdigest()
+        combined = hashlib.sha256(self._ids.digest() + self._clks.digest())
+        for name in sorted(self._strata):
+            combined.update(self._strata[name].digest())
+        return combined.hexdigest()
 
 
 def _arrow_schema(bit_length: int, strata: Iterable[str]) -> pa.Schema:

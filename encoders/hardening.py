@@ -37,6 +37,7 @@ import struct
 from collections.abc import Callable
 
 import numpy as np
+
 from tiplink.encoders.schema import LinkageSchema
 from tiplink.encoders.tokenise import parse_partial_date
 

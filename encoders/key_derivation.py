@@ -14,6 +14,7 @@ import hmac
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
 from tiplink.encoders.schema import KdfConfig
 
 KEYS_PER_FEATURE = 2

@@ -21,13 +21,13 @@ from pathlib import Path
 from typing import IO, Any, Literal
 
 import numpy as np
+
+from tiplink.atomic import atomic_output
 from tiplink.encoders.clk import Encoder
 from tiplink.encoders.extract import ExtractHeader, ExtractWriter, Segment, now_utc
 from tiplink.encoders.fields import FieldValueError
 from tiplink.encoders.readers import DEFAULT_BATCH_SIZE, RowBatch, TableReader, open_table
 from tiplink.encoders.schema import LinkageSchema, parse_schema
-
-from tiplink.atomic import atomic_output
 from tiplink.errors import InputError
 
 OutputFormat = Literal["extract", "clkhash-json"]

@@ -280,7 +280,8 @@ def _json_schema_errors(document: Any, source: str) -> None:
         error = jsonschema.exceptions.best_match(error.context)
     where = _where(document if isinstance(document, dict) else {}, list(error.absolute_path))
     message = error.message
-    if error.validator == "oneOf" and "bitsPerToken" in json.dumps(error.schema):
+    if error.absolute_path and error.absolute_path[-1] == "strategy" and \
+            error.validator in ("oneOf", "not", "required"):
         message = "strategy needs exactly one of bitsPerToken or bitsPerFeature"
     if len(message) > 200:
         message = message[:200] + "..."

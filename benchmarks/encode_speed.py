@@ -1,0 +1,235 @@
+"""Encoding throughput: tiplink against clkhash 0.18.3, side by side in one run.
+
+What it measures, on the same records:
+
+1. a plain clkhash v3 schema (``benchmarks/schemas/clkhash-victim.json``),
+   one core each: clkhash's ``generate_clk_from_csv`` (``max_workers=1``) in
+   its own virtualenv, and ``tiplink encode --workers 1 --format
+   clkhash-json``; the outputs are checked to be identical;
+2. the bundled ``victim`` schema on both cores (``tiplink encode``), and on
+   one core;
+3. peak memory (RSS) of ``tiplink encode`` on the small and the large input,
+   to show that streaming keeps memory flat.
+
+The records come from the synthetic multi-agency generator (realistic name,
+date and place repetition: caching pays on real registers for the same
+reason). clkhash runs in ``benchmarks/.venvs/clkhash`` (created on first
+use), since it pins old numpy and cryptography.
+
+Usage::
+
+    python benchmarks/encode_speed.py [--records 200000] [--clkhash-records 50000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+import psutil
+
+ROOT = Path(__file__).resolve().parent
+REPO = ROOT.parent
+VENV = ROOT / ".venvs" / "clkhash"
+CLKHASH_SCHEMA = ROOT / "schemas" / "clkhash-victim.json"
+CLKHASH_COLUMNS = [
+    "record_id",
+    "given_name",
+    "family_name",
+    "sex",
+    "date_of_birth",
+    "nationality",
+    "place_of_origin",
+]
+
+CLKHASH_SCRIPT = """
+import sys, time, json
+from clkhash import clk
+from clkhash.schema import from_json_file
+schema = from_json_file(open(sys.argv[1]))
+secret = open(sys.argv[3]).read()
+if secret.endswith("\\n"):
+    secret = secret[:-1]
+start = time.perf_counter()
+with open(sys.argv[2], encoding="utf-8") as handle:
+    clks = clk.generate_clk_from_csv(handle, secret, schema, progress_bar=False, max_workers=1)
+elapsed = time.perf_counter() - start
+json.dump({"clks": clks}, open(sys.argv[4], "w"))
+print(json.dumps({"seconds": elapsed, "records": len(clks)}))
+"""
+
+
+def ensure_clkhash_venv() -> Path:
+    python = VENV / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "--quiet", "clkhash==0.18.3"], check=True
+        )
+    return python
+
+
+def tiplink_cmd() -> list[str]:
+    return [str(Path(sys.executable).parent / "tiplink")]
+
+
+def make_records(count: int, directory: Path) -> Path:
+    """Victim records from the synthetic generator (all agencies pooled)."""
+    sys.path.insert(0, str(ROOT))
+    from synth.generator import GeneratorConfig, generate_victims  # type: ignore
+
+    frames = []
+    config = GeneratorConfig(population=max(int(count / 1.6), 1000), seed=7)
+    for _party, frame in generate_victims(config).records.items():
+        frames.append(frame)
+    records = pd.concat(frames, ignore_index=True)
+    while len(records) < count:
+        extra = records.copy()
+        extra["record_id"] = extra["record_id"] + f"-{len(records)}"
+        records = pd.concat([records, extra], ignore_index=True)
+    records = records.iloc[:count]
+    path = directory / f"records_{count}.csv"
+    records[CLKHASH_COLUMNS].to_csv(path, index=False)
+    return path
+
+
+def timed_tiplink(args: list[str]) -> tuple[float, float]:
+    """Run tiplink; return wall seconds and peak RSS (MiB) of it and its children."""
+    start = time.perf_counter()
+    process = psutil.Popen(
+        [*tiplink_cmd(), *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    peak = 0
+    while process.poll() is None:
+        try:
+            rss = process.memory_info().rss
+            rss += sum(c.memory_info().rss for c in process.children(recursive=True))
+            peak = max(peak, rss)
+        except psutil.Error:
+            pass
+        time.sleep(0.05)
+    elapsed = time.perf_counter() - start
+    if process.returncode != 0:
+        raise SystemExit(f"tiplink failed: {process.stderr.read().decode()}")
+    return elapsed, peak / 2**20
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--clkhash-records", type=int, default=50_000)
+    args = parser.parse_args()
+    python = ensure_clkhash_venv()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        secret = work / "secret.txt"
+        secret.write_text("benchmark shared secret\n")
+        small = make_records(args.clkhash_records, work)
+        large = make_records(args.records, work)
+        results: dict[str, object] = {"cpu_count": os.cpu_count()}
+
+        # 1. plain clkhash schema, one core each, same records.
+        script = work / "clkhash_encode.py"
+        script.write_text(CLKHASH_SCRIPT)
+        clkhash_out = work / "clkhash.json"
+        proc = subprocess.run(
+            [
+                str(python),
+                str(script),
+                str(CLKHASH_SCHEMA),
+                str(small),
+                str(secret),
+                str(clkhash_out),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        clkhash_seconds = json.loads(proc.stdout.strip().splitlines()[-1])["seconds"]
+        ours_out = work / "tiplink.json"
+        start = time.perf_counter()
+        subprocess.run(
+            [
+                *tiplink_cmd(),
+                "encode",
+                str(small),
+                "--schema",
+                str(CLKHASH_SCHEMA),
+                "--secret-file",
+                str(secret),
+                "--party",
+                "bench",
+                "--output",
+                str(ours_out),
+                "--format",
+                "clkhash-json",
+                "--workers",
+                "1",
+            ],
+            check=True,
+            capture_output=True,
+        )
+        ours_seconds = time.perf_counter() - start
+        identical = (
+            json.loads(clkhash_out.read_text())["clks"] == json.loads(ours_out.read_text())["clks"]
+        )
+        results["clkhash_schema"] = {
+            "records": args.clkhash_records,
+            "clkhash_records_per_s": round(args.clkhash_records / clkhash_seconds),
+            "tiplink_1core_records_per_s": round(args.clkhash_records / ours_seconds),
+            "speedup": round(clkhash_seconds / ours_seconds, 1),
+            "identical_output": identical,
+        }
+
+        # 2. bundled victim schema, both cores and one core, and peak memory.
+        base = [
+            "encode",
+            str(large),
+            "--schema",
+            "victim",
+            "--secret-file",
+            str(secret),
+            "--party",
+            "bench",
+            "--output",
+            str(work / "victim.tle"),
+        ]
+        two_s, two_mem = timed_tiplink([*base, "--workers", "2"])
+        one_s, one_mem = timed_tiplink([*base, "--workers", "1"])
+        _, small_mem = timed_tiplink(
+            [
+                "encode",
+                str(small),
+                "--schema",
+                "victim",
+                "--secret-file",
+                str(secret),
+                "--party",
+                "bench",
+                "--output",
+                str(work / "small.tle"),
+                "--workers",
+                "2",
+            ]
+        )
+        results["victim_schema"] = {
+            "records": args.records,
+            "two_cores_records_per_s": round(args.records / two_s),
+            "one_core_records_per_s": round(args.records / one_s),
+            "peak_rss_mib_two_cores": round(two_mem),
+            "peak_rss_mib_one_core": round(one_mem),
+            "peak_rss_mib_small_input": round(small_mem),
+            "small_input_records": args.clkhash_records,
+        }
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -35,7 +35,7 @@ from tiplink.encoders.hardening import BlipNoise, segment_bits_per_token
 from tiplink.encoders.schema import LinkageSchema
 
 from privacy.encoded import dice_matrix, encode
-from privacy.population import COLUMNS, Noise, Person, Register, make_registers
+from privacy.data import COLUMNS, AccuracyData
 
 THRESHOLDS = np.round(np.concatenate([np.arange(0.05, 0.95, 0.05), [0.97, 0.99]]), 2)
 
@@ -174,19 +174,9 @@ def best_threshold(scores: np.ndarray, truth: np.ndarray, parties: np.ndarray) -
     return best
 
 
-def registers_for_accuracy(people: list[Person], rng: np.random.Generator,
-                           noise: Noise = Noise()) -> list[Register]:
-    """Four agencies of different reach, as in a national referral mechanism."""
-    capture = {"police": 0.40, "ngo": 0.30, "welfare": 0.25, "embassy": 0.15}
-    return make_registers(people, capture, rng, noise)
-
-
-def measure_accuracy(schema: LinkageSchema, registers: list[Register],
+def measure_accuracy(schema: LinkageSchema, data: AccuracyData,
                      rng: np.random.Generator) -> Accuracy:
     """Encode every register with one secret, link all records, score."""
-    rows = [row for r in registers for row in r.rows]
-    truth = np.array([pid for r in registers for pid in r.person_ids])
-    parties = np.array([r.party for r in registers for _ in r.rows])
-    encoded = encode(schema, secrets.token_bytes(32), COLUMNS, rows)
-    probabilities = match_probabilities(pair_features(schema, encoded.segments), truth, rng)
-    return best_threshold(probabilities, truth, parties)
+    encoded = encode(schema, secrets.token_bytes(32), COLUMNS, data.rows)
+    probabilities = match_probabilities(pair_features(schema, encoded.segments), data.truth, rng)
+    return best_threshold(probabilities, data.truth, data.parties)

@@ -15,14 +15,7 @@ from privacy.encoded import attacker_view, dice_matrix, encode, token_tables
 from privacy.graph_attack import graph_match, simulated_similarities
 from privacy.oracle import true_units
 from privacy.pattern_mining import pattern_mining_units
-from privacy.population import (
-    COLUMNS,
-    Noise,
-    Person,
-    attacker_list,
-    attacker_rows,
-    observe,
-)
+from privacy.data import COLUMNS, AttackData
 from privacy.reidentify import assign, chance_share, correct_share
 from privacy.token_attacks import (
     AttackParams,
@@ -85,34 +78,31 @@ def without_blip(schema: LinkageSchema) -> LinkageSchema:
     return parse_schema(document, name=schema.name)
 
 
-def run_attacks(schema: LinkageSchema, encoded_people: list[Person], others: list[Person],
-                overlap: float, rng: np.random.Generator, noise: Noise = Noise(),
-                variant: str = "") -> AttackOutcome:
-    """Encode the people as one register would, then attack with a public list.
+def run_attacks(schema: LinkageSchema, data: AttackData, overlap: float,
+                rng: np.random.Generator, variant: str = "") -> AttackOutcome:
+    """Encode the population, then attack it with a public list.
 
     Args:
         schema: the encoding under attack.
-        encoded_people: the people in the encoded register (one record each).
-        others: people not in the register, to fill the list beyond the overlap.
+        data: the encoded population and the people a list is drawn from.
         overlap: share of the encoded people on the attacker's list.
-        rng: randomness of records, list and tie-breaking.
-        noise: the register's recording errors.
+        rng: randomness of the list and of tie-breaking.
+        variant: name for the results.
     """
     start = time.perf_counter()
-    rows = [observe(p, rng, noise, str(i)) for i, p in enumerate(encoded_people)]
+    rows = data.rows
     secret = secrets.token_bytes(32)
     encoded = encode(schema, secret, COLUMNS, rows)
-    public = attacker_list(encoded_people, others, overlap, rng)
-    public_rows = attacker_rows(public)
-    encoded_ids = [p.pid for p in encoded_people]
-    list_ids = [p.pid for p in public]
+    public_rows, list_people = data.attacker_list(overlap, rng)
+    encoded_ids = data.people.tolist()
+    list_ids = list_people.tolist()
     segments = covered_segments(schema)
     view, kept_columns = attacker_view(encoded)
     tables = token_tables(schema, COLUMNS, public_rows, segments)
     shares: dict[str, float] = {}
     units: dict[str, int] = {}
     for attack in ("frequency", "pattern_mining", "token_bound"):
-        total = np.zeros((len(rows), len(public)), dtype=np.float32)
+        total = np.zeros((len(rows), len(public_rows)), dtype=np.float32)
         found = 0
         for segment in segments:
             params = attack_params(schema, segment)

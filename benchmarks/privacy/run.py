@@ -28,9 +28,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from privacy.accuracy import measure_accuracy, registers_for_accuracy  # noqa: E402
+from privacy.accuracy import measure_accuracy  # noqa: E402
 from privacy.attack_run import ATTACKS, run_attacks  # noqa: E402
-from privacy.population import make_people  # noqa: E402
+from privacy.data import accuracy_data, attack_data  # noqa: E402
 from privacy.variants import Variant, parse_variant  # noqa: E402
 
 DEFAULT_VARIANTS = (
@@ -49,8 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--overlaps", default="1.0,0.8,0.5")
     parser.add_argument("--records", type=int, default=3000,
                         help="encoded records attacked (default 3000)")
-    parser.add_argument("--people", type=int, default=3000,
-                        help="people in the accuracy benchmark (default 3000)")
+    parser.add_argument("--population", type=int, default=3500,
+                        help="hidden population of the accuracy benchmark (default 3500, "
+                             "about 3,600 records in four registers)")
     parser.add_argument("--seed", type=int, default=20240630)
     parser.add_argument("--skip-attacks", action="store_true")
     parser.add_argument("--skip-accuracy", action="store_true")
@@ -61,15 +62,13 @@ def main(argv: list[str] | None = None) -> int:
     overlaps = [float(o) for o in args.overlaps.split(",")]
     started = time.perf_counter()
     results: dict = {"command": " ".join(["python", "benchmarks/privacy/run.py", *(argv or sys.argv[1:])]),
-                     "records": args.records, "people": args.people, "seed": args.seed,
+                     "records": args.records, "population": args.population, "seed": args.seed,
                      "attacks": [], "accuracy": {}}
     if not args.skip_attacks:
-        rng = np.random.default_rng(args.seed)
-        people = make_people(args.records * 3, rng)
-        encoded, others = people[:args.records], people[args.records:]
+        data = attack_data(args.records, args.seed)
         for variant in variants:
             for overlap in overlaps:
-                outcome = run_attacks(variant.schema(), encoded, others, overlap,
+                outcome = run_attacks(variant.schema(), data, overlap,
                                       np.random.default_rng([args.seed, int(overlap * 100)]),
                                       variant=variant.key)
                 results["attacks"].append(asdict(outcome))
@@ -77,9 +76,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{variant.key} overlap={overlap:g}: {shares} ({outcome.seconds:.0f}s)",
                       file=sys.stderr, flush=True)
     if not args.skip_accuracy:
-        rng = np.random.default_rng([args.seed, 1])
-        people = make_people(args.people, rng)
-        registers = registers_for_accuracy(people, rng)
+        registers = accuracy_data(args.population, args.seed)
         for variant in variants:
             accuracy = measure_accuracy(variant.schema(), registers,
                                         np.random.default_rng([args.seed, 2]))

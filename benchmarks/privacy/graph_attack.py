@@ -37,7 +37,11 @@ import numpy as np
 from privacy.encoded import dice_matrix
 from privacy.reidentify import assign
 
-THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+# Share of node pairs above each degree threshold: thresholds are quantiles
+# of each graph's own similarities, so features do not depend on the scale
+# of the similarity (balancing and BLIP compress it).
+LEVELS = (0.0005, 0.002, 0.01, 0.03, 0.1, 0.3)
+JOINT_LEVELS = (0.03, 0.01, 0.002)
 
 
 @dataclass(frozen=True)
@@ -48,37 +52,41 @@ class GraphResult:
     refined: np.ndarray
 
 
-def _segment_features(sim: np.ndarray, thresholds: tuple[float, ...]) -> list[np.ndarray]:
+def thresholds(sim: np.ndarray, levels: tuple[float, ...]) -> list[float]:
+    """Similarities exceeded by the given shares of (off-diagonal) pairs."""
     n = sim.shape[0]
+    upper = sim[np.triu_indices(n, 1)]
+    return [float(np.quantile(upper, 1 - level)) for level in levels]
+
+
+def _segment_features(sim: np.ndarray) -> list[np.ndarray]:
     s = sim.copy()
-    np.fill_diagonal(s, -1.0)
+    np.fill_diagonal(s, -np.inf)
     features = []
     degrees = []
-    for t in thresholds:
+    for t in thresholds(sim, LEVELS):
         degree = (s >= t).sum(axis=1).astype(np.float32)
         degrees.append(degree)
         features.append(np.log1p(degree))
     top = -np.sort(-s, axis=1)[:, :5]
     features.extend(top.T)
-    features.append(s.clip(0).mean(axis=1) * 10)
-    # Two-hop: average degree of neighbours at a middle and a high threshold.
-    for t, degree in zip(thresholds[2::2], degrees[2::2], strict=False):
+    features.append(np.where(np.isfinite(s), s, 0).mean(axis=1))
+    # Two-hop: average degree of the neighbours at two thresholds.
+    for degree, t in zip(degrees[1::2], thresholds(sim, LEVELS)[1::2], strict=True):
         adjacency = (s >= t).astype(np.float32)
         neighbour_degree = adjacency @ degree / np.maximum(adjacency.sum(axis=1), 1)
         features.append(np.log1p(neighbour_degree))
-    del n
     return features
 
 
 def _joint_features(sims: list[np.ndarray]) -> list[np.ndarray]:
     """Counts of nodes similar on two segments at once."""
+    cuts = [thresholds(sim, JOINT_LEVELS) for sim in sims]
     features = []
     for i in range(len(sims)):
         for j in range(i + 1, len(sims)):
-            for t in (0.5, 0.7, 0.85):
-                a = sims[i] >= t
-                b = sims[j] >= t
-                both = (a & b).sum(axis=1) - 1  # not itself
+            for ti, tj in zip(cuts[i], cuts[j], strict=True):
+                both = ((sims[i] >= ti) & (sims[j] >= tj)).sum(axis=1) - 1  # not itself
                 features.append(np.log1p(np.maximum(both, 0).astype(np.float32)))
     return features
 
@@ -101,21 +109,31 @@ def expected_noisy_dice(bits: np.ndarray, flip: float) -> np.ndarray:
     return (2 * both / np.maximum(size[:, None] + size[None, :], 1e-9)).astype(np.float32)
 
 
-def node_features(sims: list[np.ndarray],
-                  thresholds: tuple[float, ...] = THRESHOLDS) -> np.ndarray:
+def node_features(sims: list[np.ndarray]) -> np.ndarray:
     """Feature matrix (nodes x features) from per-segment similarity matrices."""
     features = []
     for sim in sims:
-        features.extend(_segment_features(sim, thresholds))
+        features.extend(_segment_features(sim))
     features.extend(_joint_features(sims))
     return np.stack(features, axis=1).astype(np.float32)
 
 
 def _standardise(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Z-scores over both graphs together."""
     both = np.vstack([a, b])
     mean, std = both.mean(axis=0), both.std(axis=0)
     std[std == 0] = 1
     return (a - mean) / std, (b - mean) / std
+
+
+def _standardise_each(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Z-scores, each graph by its own statistics (robust to a scale shift between them)."""
+    def z(x: np.ndarray) -> np.ndarray:
+        std = x.std(axis=0)
+        std[std == 0] = 1
+        return (x - x.mean(axis=0)) / std
+
+    return z(a), z(b)
 
 
 def _cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -148,7 +166,7 @@ def simulated_similarities(simulations: list[list[np.ndarray]],
 
 
 def graph_match(sims_a: list[np.ndarray], sims_b: list[np.ndarray],
-                rng: np.random.Generator, rounds: int = 3,
+                rng: np.random.Generator, rounds: int = 10,
                 anchor_share: float = 0.05) -> GraphResult:
     """Match encoded records to list entries by similarity-graph structure.
 
@@ -163,7 +181,7 @@ def graph_match(sims_a: list[np.ndarray], sims_b: list[np.ndarray],
     """
     fa = node_features(sims_a)
     fb = node_features(sims_b)
-    fa, fb = _standardise(fa, fb)
+    fa, fb = _standardise_each(fa, fb)
     feature_sim = _cosine(fa, fb)
     first = assign(feature_sim, rng)
     score = feature_sim

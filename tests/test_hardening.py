@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from tiplink.encoders import bloomfilter
 from tiplink.encoders.clk import Encoder
 from tiplink.encoders.hardening import (
@@ -24,7 +25,6 @@ from tiplink.encoders.hardening import (
     segment_bits_per_token,
 )
 from tiplink.encoders.schema import load_schema, parse_schema
-
 from tiplink.errors import SchemaError
 
 COLUMNS = ["record_id", "given_name", "family_name", "sex", "date_of_birth", "nationality",

@@ -31,11 +31,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
+
+from privacy.data import AccuracyData
+from privacy.encoded import dice_matrix, encode
 from tiplink.encoders.hardening import BlipNoise, segment_bits_per_token
 from tiplink.encoders.schema import LinkageSchema
-
-from privacy.encoded import dice_matrix, encode
-from privacy.data import COLUMNS, AccuracyData
 
 THRESHOLDS = np.round(np.concatenate([np.arange(0.05, 0.95, 0.05), [0.97, 0.99]]), 2)
 
@@ -177,6 +177,6 @@ def best_threshold(scores: np.ndarray, truth: np.ndarray, parties: np.ndarray) -
 def measure_accuracy(schema: LinkageSchema, data: AccuracyData,
                      rng: np.random.Generator) -> Accuracy:
     """Encode every register with one secret, link all records, score."""
-    encoded = encode(schema, secrets.token_bytes(32), COLUMNS, data.rows)
+    encoded = encode(schema, secrets.token_bytes(32), data.columns, data.rows)
     probabilities = match_probabilities(pair_features(schema, encoded.segments), data.truth, rng)
     return best_threshold(probabilities, data.truth, data.parties)

@@ -8,14 +8,12 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-from tiplink.encoders.hardening import BlipNoise, segment_bits_per_token
-from tiplink.encoders.schema import LinkageSchema, parse_schema
 
+from privacy.data import AttackData
 from privacy.encoded import attacker_view, dice_matrix, encode, token_tables
 from privacy.graph_attack import graph_match, simulated_similarities
 from privacy.oracle import true_units
 from privacy.pattern_mining import pattern_mining_units
-from privacy.data import COLUMNS, AttackData
 from privacy.reidentify import assign, chance_share, correct_share
 from privacy.token_attacks import (
     AttackParams,
@@ -24,9 +22,12 @@ from privacy.token_attacks import (
     pattern_alignment_scores,
     unit_scores,
 )
+from tiplink.encoders.hardening import BlipNoise, segment_bits_per_token
+from tiplink.encoders.schema import LinkageSchema, parse_schema
 
 # What a public list of names and birth dates lets the attacker compare.
-KNOWN_FEATURES = ("name", "given_name", "family_name", "date_of_birth")
+KNOWN_FEATURES = ("name", "given_name", "family_name", "date_of_birth",
+                  "victim_names", "suspect_names", "incident_date", "incident_location")
 # Own-key encodings the attacker averages over when similarities depend on the key.
 SIMULATIONS = 4
 ATTACKS = ("frequency", "pattern_mining", "token_bound", "graph", "graph_refined")
@@ -92,13 +93,13 @@ def run_attacks(schema: LinkageSchema, data: AttackData, overlap: float,
     start = time.perf_counter()
     rows = data.rows
     secret = secrets.token_bytes(32)
-    encoded = encode(schema, secret, COLUMNS, rows)
+    encoded = encode(schema, secret, data.columns, rows)
     public_rows, list_people = data.attacker_list(overlap, rng)
     encoded_ids = data.people.tolist()
     list_ids = list_people.tolist()
     segments = covered_segments(schema)
     view, kept_columns = attacker_view(encoded)
-    tables = token_tables(schema, COLUMNS, public_rows, segments)
+    tables = token_tables(schema, data.columns, public_rows, segments)
     shares: dict[str, float] = {}
     units: dict[str, int] = {}
     for attack in ("frequency", "pattern_mining", "token_bound"):
@@ -131,7 +132,7 @@ def run_attacks(schema: LinkageSchema, data: AttackData, overlap: float,
     draws = SIMULATIONS if keyed_randomness(schema) else 1
     simulations = []
     for _ in range(draws):
-        simulated = encode(own, secrets.token_bytes(32), COLUMNS, public_rows)
+        simulated = encode(own, secrets.token_bytes(32), data.columns, public_rows)
         simulations.append([simulated.segments[s] for s in segments])
     result = graph_match([dice_matrix(encoded.segments[s]) for s in segments],
                          simulated_similarities(simulations, flips), rng)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
 from tiplink.encoders.clk import Encoder
 from tiplink.encoders.schema import LinkageSchema
 
@@ -50,7 +51,7 @@ def debalance(bits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     Returns:
         The kept columns' bits and their indices in ``bits``.
     """
-    n, width = bits.shape
+    width = bits.shape[1]
     keyed = {bits[:, j].tobytes(): j for j in range(width)}
     used = np.zeros(width, dtype=bool)
     keep = []

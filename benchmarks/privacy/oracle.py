@@ -11,13 +11,13 @@ well a given implementation aligns.
 from __future__ import annotations
 
 import numpy as np
+
+from privacy.encoded import TokenTable
+from privacy.token_attacks import Unit
 from tiplink.encoders.clk import FeatureEncoder
 from tiplink.encoders.hardening import balance_permutations, token_keep_scores
 from tiplink.encoders.key_derivation import derive_feature_keys, derive_subkey
 from tiplink.encoders.schema import LinkageSchema
-
-from privacy.encoded import TokenTable
-from privacy.token_attacks import Unit
 
 
 def true_units(schema: LinkageSchema, secret: bytes, segment: str, table: TokenTable,

@@ -28,10 +28,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from privacy.accuracy import measure_accuracy  # noqa: E402
-from privacy.attack_run import ATTACKS, run_attacks  # noqa: E402
-from privacy.data import accuracy_data, attack_data  # noqa: E402
-from privacy.variants import Variant, parse_variant  # noqa: E402
+from privacy.accuracy import measure_accuracy
+from privacy.attack_run import ATTACKS, run_attacks
+from privacy.data import accuracy_data, attack_data
+from privacy.variants import Variant, parse_variant
 
 DEFAULT_VARIANTS = (
     "plain-clk", "plain-clk+rh", "victim", "victim+rh", "victim+bal", "victim+xor",
@@ -65,10 +65,11 @@ def main(argv: list[str] | None = None) -> int:
                      "records": args.records, "population": args.population, "seed": args.seed,
                      "attacks": [], "accuracy": {}}
     if not args.skip_attacks:
-        data = attack_data(args.records, args.seed)
+        data = {kind: attack_data(args.records, args.seed, kind)
+                for kind in {v.kind for v in variants}}
         for variant in variants:
             for overlap in overlaps:
-                outcome = run_attacks(variant.schema(), data, overlap,
+                outcome = run_attacks(variant.schema(), data[variant.kind], overlap,
                                       np.random.default_rng([args.seed, int(overlap * 100)]),
                                       variant=variant.key)
                 results["attacks"].append(asdict(outcome))
@@ -76,9 +77,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{variant.key} overlap={overlap:g}: {shares} ({outcome.seconds:.0f}s)",
                       file=sys.stderr, flush=True)
     if not args.skip_accuracy:
-        registers = accuracy_data(args.population, args.seed)
+        registers = {kind: accuracy_data(args.population, args.seed, kind)
+                     for kind in {v.kind for v in variants}}
         for variant in variants:
-            accuracy = measure_accuracy(variant.schema(), registers,
+            accuracy = measure_accuracy(variant.schema(), registers[variant.kind],
                                         np.random.default_rng([args.seed, 2]))
             results["accuracy"][variant.key] = asdict(accuracy)
             print(f"{variant.key}: F1={accuracy.f1:.3f} unique={100 * accuracy.unique_error:+.1f}% "

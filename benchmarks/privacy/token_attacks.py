@@ -154,8 +154,8 @@ def _best_block(bits: np.ndarray, seeds: list[np.ndarray], frequency: float, exp
     n = bits.shape[0]
     density = float(bits.mean())
     tolerance = params.bit_tolerance
-    rows_wanted = max(2, int(round(frequency * n)))
-    columns_wanted = max(2, int(round(expected)))
+    rows_wanted = max(2, round(frequency * n))
+    columns_wanted = max(2, round(expected))
     best, best_fit = None, -np.inf
     floor = 0.9 * (1 - params.flip_probability) - 0.05
     for seed in seeds:
@@ -182,7 +182,6 @@ def frequency_finder(bits: np.ndarray, frequency: float, expected: float,
     the token; the records that have each such position set seed a block,
     which is refined and checked against the token's frequency.
     """
-    n = bits.shape[0]
     freq = bits.mean(axis=0)
     tolerance = params.bit_tolerance
     usable = freq < 1 - tolerance / 2

@@ -36,6 +36,11 @@ class Variant:
     label: str
     document: dict[str, Any]
 
+    @property
+    def kind(self) -> str:
+        """The records it encodes: ``victim`` or ``case``."""
+        return "case" if self.key.startswith("case") else "victim"
+
     def schema(self) -> LinkageSchema:
         """The parsed schema."""
         return parse_schema(copy.deepcopy(self.document), name=self.key)

@@ -316,5 +316,5 @@ def test_reader_streams_in_bounded_batches(tmp_path: Path) -> None:
 
     rows = [f"R{i},a,b,F,1990,THA,x" for i in range(2500)]
     reader = open_table(write_csv(tmp_path / "in.csv", rows))
-    sizes = [len(batch.rows) for batch in reader.batches(batch_size=1000)]
+    sizes = [batch.length for batch in reader.batches(batch_size=1000)]
     assert sizes == [1000, 1000, 500]

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -607,9 +606,9 @@ def _combine(columns: Sequence[_DistinctColumn], salts: _DistinctColumn | None
         combined = combined * (len(part.values) + 1) + part.codes
     if len(parts) == 1:
         return combined, [(v, "") for v in parts[0].values]
-    codes, _ = pd.factorize(combined)
-    # The first row of each combination, to read its values back.
-    _, first_row = np.unique(codes, return_index=True)
+    # Codes of the distinct combinations, and the first row of each, to read
+    # its values back.
+    _, first_row, codes = np.unique(combined, return_index=True, return_inverse=True)
     keys = []
     for row in first_row:
         key = tuple(c.value_at(row) for c in columns)

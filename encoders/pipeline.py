@@ -8,19 +8,17 @@ one message naming file, row and column, and no output file is left behind.
 
 from __future__ import annotations
 
-import base64
 import collections
 import json
 import multiprocessing
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -77,30 +75,32 @@ def resolve_columns(schema: LinkageSchema, header: list[str], path: Path) -> lis
 
 
 class _IdTracker:
-    """Collects record ids and finds duplicates without holding every id."""
+    """Collects record ids (compact Arrow strings) to find repeats exactly."""
 
     def __init__(self) -> None:
-        self._digests: list[np.ndarray] = []
+        self._chunks: list[pa.Array] = []
 
     def add(self, ids: pa.Array) -> None:
-        # Two keyed 64-bit SipHashes (pandas, vectorised): a 128-bit digest
-        # per id, so a false "duplicate" is out of reach (p < 1e-24 at 10^7 ids).
-        values = ids.to_numpy(zero_copy_only=False)
-        self._digests.append(np.stack([
-            pd.util.hash_array(values, hash_key="tiplink-ids-key1"),
-            pd.util.hash_array(values, hash_key="tiplink-ids-key2")], axis=1))
+        self._chunks.append(ids)
 
     def first_duplicate(self) -> int | None:
-        """0-based position of the first repeated id, or ``None``."""
-        if not self._digests:
+        """0-based position of the first id that repeats an earlier one, or ``None``."""
+        if not self._chunks:
             return None
-        allids = np.concatenate(self._digests)
-        order = np.lexsort((np.arange(len(allids)), allids[:, 1], allids[:, 0]))
-        ordered = allids[order]
-        repeats = np.nonzero((ordered[1:] == ordered[:-1]).all(axis=1))[0]
-        if repeats.size == 0:
+        ids = pa.chunked_array(self._chunks, type=pa.string())
+        if pc.count_distinct(ids).as_py() == len(ids):
             return None
-        return int(order[repeats + 1].min())
+        counts = pc.value_counts(ids)
+        repeated = pc.filter(counts.field("values"), pc.greater(counts.field("counts"), 1))
+        positions = np.nonzero(pc.is_in(ids, value_set=repeated).to_numpy(
+            zero_copy_only=False))[0]
+        seen: set[str] = set()
+        for position in positions:
+            value = ids[int(position)].as_py()
+            if value in seen:
+                return int(position)
+            seen.add(value)
+        return None
 
 
 def _record_ids(batch: ColumnBatch, id_index: int | None, path: Path, id_column: str | None
@@ -176,6 +176,30 @@ def _collect(item: tuple[ColumnBatch, Any], fail: Any) -> tuple[ColumnBatch, np.
     return batch, clks, strata
 
 
+_B64_ALPHABET = np.frombuffer(
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", dtype=np.uint8)
+
+
+def base64_rows(rows: np.ndarray) -> np.ndarray:
+    """Standard base64 (with padding) of every row of a ``uint8`` array, vectorised.
+
+    Returns:
+        ``uint8`` array of shape ``(n, 4 * ceil(width / 3))`` holding ASCII.
+    """
+    count, width = rows.shape
+    padded_width = -(-width // 3) * 3
+    padded = np.zeros((count, padded_width), dtype=np.uint8)
+    padded[:, :width] = rows
+    triples = padded.reshape(count, -1, 3).astype(np.uint32)
+    joined = (triples[..., 0] << 16) | (triples[..., 1] << 8) | triples[..., 2]
+    sextets = np.stack([(joined >> shift) & 63 for shift in (18, 12, 6, 0)], axis=-1)
+    text = _B64_ALPHABET[sextets].reshape(count, -1)
+    pad = padded_width - width
+    if pad:
+        text[:, -pad:] = ord("=")
+    return text
+
+
 class _ClkhashJsonWriter:
     """Streams ``{"clks": [base64, ...]}`` exactly as clkhash writes it."""
 
@@ -185,16 +209,20 @@ class _ClkhashJsonWriter:
         handle.write('{"clks": [')
 
     def write(self, clks: np.ndarray) -> None:
-        parts = []
-        for row in clks:
-            parts.append(('' if self._first else ', ') + '"' +
-                         base64.b64encode(row.tobytes()).decode() + '"')
-            self._first = False
-        self._handle.write("".join(parts))
+        if len(clks) == 0:
+            return
+        text = base64_rows(clks)
+        # Each entry is '"<base64>"' followed by ', ' (the last one's is dropped).
+        entries = np.empty((len(clks), text.shape[1] + 4), dtype=np.uint8)
+        entries[:, 0] = ord('"')
+        entries[:, 1:-3] = text
+        entries[:, -3:] = np.frombuffer(b'", ', dtype=np.uint8)
+        body = entries.tobytes()[:-2].decode("ascii")
+        self._handle.write(body if self._first else ", " + body)
+        self._first = False
 
     def close(self) -> None:
         self._handle.write("]}")
-
 
 def _progress_bar(reader: TableReader, enabled: bool | None) -> Any:
     from tqdm import tqdm

@@ -26,7 +26,7 @@ import pyarrow as pa
 
 from tiplink.errors import InputError
 
-DEFAULT_BATCH_SIZE = 50_000
+DEFAULT_BATCH_SIZE = 100_000
 SUPPORTED_SUFFIXES = (".csv", ".parquet", ".pq", ".xlsx")
 
 

@@ -10,6 +10,8 @@ bounded, so memory stays flat on any input size.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -79,7 +81,10 @@ class FeatureEncoder:
                 keys[0], keys[1], hash_length, feature.prevent_singularity)
         self._extended = feature.tokens is not None or feature.normalise is not None
         self._cache: dict[tuple[str, ...], int] = {}
+        self._bytes_cache: dict[str, bytes] = {}
         self._token_caches: dict[int, dict[str, int]] = {}
+        self._fixed_k_cache = (_TokenMaskCache(self, feature.bits_per_token)
+                               if feature.bits_per_token is not None else None)
         self._word_cache: dict[str, tuple[str, ...]] = {}
         self._part_cache: dict[tuple[str, str], int] = {}
         # Name parts hashed with a fixed k per token: a name's filter is the
@@ -149,6 +154,12 @@ class FeatureEncoder:
         return self._positions(token.encode(self.encoding), self.feature.bits_per_token)
 
     def _token_mask(self, tokens: Sequence[str], ks: Sequence[int]) -> int:
+        if self._fixed_k_cache is not None:
+            # One k for every token: look tokens up (and OR them) at C speed.
+            cache = self._fixed_k_cache
+            if len(cache) >= CACHE_LIMIT:
+                cache.clear()
+            return functools.reduce(operator.or_, map(cache.__getitem__, tokens), 0)
         value = 0
         caches = self._token_caches
         for token, k in zip(tokens, ks, strict=True):
@@ -222,6 +233,16 @@ class FeatureEncoder:
             else list(words)
         return self.words_mask(kept, salt), bool(kept), bool(words)
 
+    def mask_bytes(self, value: str) -> bytes:
+        """The filter of a one-column, unsalted value, as big-endian bytes (cached)."""
+        cached = self._bytes_cache.get(value)
+        if cached is None:
+            cached = self.mask((value,)).to_bytes(self.hash_length // 8, "big")
+            if len(self._bytes_cache) >= CACHE_LIMIT:
+                self._bytes_cache.clear()
+            self._bytes_cache[value] = cached
+        return cached
+
     def mask(self, values: tuple[str, ...], salt: str = "") -> int:
         """The feature's filter (an int of ``hash_length`` bits) for the values."""
         if self._by_word:
@@ -236,6 +257,22 @@ class FeatureEncoder:
             self._cache.clear()
         self._cache[key] = value
         return value
+
+
+class _TokenMaskCache(dict):
+    """Token -> its filter under a fixed k, computed on first use."""
+
+    def __init__(self, encoder: FeatureEncoder, k: int) -> None:
+        super().__init__()
+        self._encoder = encoder
+        self._k = k
+
+    def __missing__(self, token: str) -> int:
+        encoder = self._encoder
+        bits = bloomfilter.mask_of(encoder._positions(token.encode(encoder.encoding), self._k),
+                                   encoder.hash_length)
+        self[token] = bits
+        return bits
 
 
 @dataclass(frozen=True)
@@ -524,6 +561,12 @@ class Encoder:
                 value = feature.mask(values, salts.value_at(i) if salts is not None else "")
                 block[i] = np.frombuffer(value.to_bytes(hash_bytes, "big"), dtype=np.uint8)
             return block
+        if len(indexes) == 1 and salts is None:
+            # The common case: one column, no salt. Filters cached as bytes.
+            distinct = column(indexes[0])
+            table_bytes = b"".join(map(feature.mask_bytes, distinct.values))
+            masks = np.frombuffer(table_bytes, dtype=np.uint8).reshape(-1, hash_bytes)
+            return masks[distinct.codes]
         codes, keys = _combine([column(c) for c in indexes], salts)
         table = bytearray(len(keys) * hash_bytes)
         for j, key in enumerate(keys):

@@ -10,14 +10,27 @@ bounded, so memory stays flat on any input size.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from tiplink.encoders import bloomfilter
 from tiplink.encoders.fields import FieldValueError, prepare_value
-from tiplink.encoders.hardening import BlipNoise, balance, balance_permutations
+from tiplink.encoders.hardening import (
+    BlipNoise,
+    balance,
+    balance_permutations,
+    random_positions,
+    salt_value,
+    salted_tokens,
+    sample_tokens,
+)
 from tiplink.encoders.key_derivation import derive_feature_keys, derive_subkey, key_check_value
 from tiplink.encoders.normalise import normalise_text
 from tiplink.encoders.schema import Feature, LinkageSchema, StratumSpec
@@ -53,18 +66,25 @@ class FeatureEncoder:
     """
 
     def __init__(self, feature: Feature, keys: tuple[bytes, bytes], hash_length: int,
-                 random_hashing: bool = False) -> None:
+                 random_hashing: bool = False, sampling_key: bytes = b"") -> None:
         self.feature = feature
+        self._sampling_key = sampling_key
         self.hash_length = hash_length
         self.encoding = feature.format.encoding if feature.format else "utf-8"
-        if feature.hash_type == "doubleHash" and not random_hashing:
+        if feature.hash_type == "blakeHash":
+            self._positions = bloomfilter.blake_positions(keys[0], hash_length)
+        elif random_hashing:
+            # Hardening: independent positions in place of h1 + i * h2.
+            self._positions = random_positions(keys[0], hash_length)
+        else:
             self._positions = bloomfilter.double_hash_positions(
                 keys[0], keys[1], hash_length, feature.prevent_singularity)
-        else:
-            self._positions = bloomfilter.blake_positions(keys[0], hash_length)
         self._extended = feature.tokens is not None or feature.normalise is not None
         self._cache: dict[tuple[str, ...], int] = {}
+        self._bytes_cache: dict[str, bytes] = {}
         self._token_caches: dict[int, dict[str, int]] = {}
+        self._fixed_k_cache = (_TokenMaskCache(self, feature.bits_per_token)
+                               if feature.bits_per_token is not None else None)
         self._word_cache: dict[str, tuple[str, ...]] = {}
         self._part_cache: dict[tuple[str, str], int] = {}
         # Name parts hashed with a fixed k per token: a name's filter is the
@@ -77,8 +97,13 @@ class FeatureEncoder:
         self._normalise_keep_words = (dataclasses.replace(feature.normalise, drop_words=frozenset())
                                       if feature.normalise else None)
 
-    def tokens(self, values: Sequence[str], salt: str = "") -> list[str]:
+    def tokens(self, values: Sequence[str], salt: str = "", sample: bool = True) -> list[str]:
         """The tokens of a record's values for this feature.
+
+        Args:
+            values: the feature's input values.
+            salt: the record's salt ('' when the feature is not salted).
+            sample: apply the feature's keyed token sampling, if any.
 
         Raises:
             FieldValueError: a value breaks the feature's format.
@@ -100,11 +125,41 @@ class FeatureEncoder:
                     tokens = comparison_tokens(joined, feature.comparison)  # type: ignore[arg-type]
             except ValueError as exc:
                 raise FieldValueError(feature.columns[0], str(exc)) from None
-        if salt:
-            tokens = [f"{salt}\x1f{t}" for t in tokens]
+        tokens = salted_tokens(tokens, salt)
+        if sample and feature.sampling is not None:
+            if feature.tokens is not None and feature.tokens.type == "nameParts":
+                # Sampled name part by name part, as the cached path does.
+                spec = feature.tokens
+                tokens = [t for word in dict.fromkeys(joined.split())
+                          for t in self._sampled(salted_tokens(name_part_tokens(word, spec),
+                                                               salt))]
+            else:
+                tokens = self._sampled(tokens)
         return tokens
 
+    def _sampled(self, tokens: list[str]) -> list[str]:
+        """The tokens keyed sampling keeps (all of them without sampling)."""
+        if self.feature.sampling is None:
+            return tokens
+        return sample_tokens(tokens, self._sampling_key, self.feature.sampling.rate)
+
+    def token_positions(self, token: str) -> list[int]:
+        """Positions (before folding) one token sets under ``bitsPerToken``.
+
+        For analysis and tests (the privacy benchmark's evaluator); encoding
+        never needs it.
+        """
+        if self.feature.bits_per_token is None:
+            raise ValueError("token positions are defined for bitsPerToken features only")
+        return self._positions(token.encode(self.encoding), self.feature.bits_per_token)
+
     def _token_mask(self, tokens: Sequence[str], ks: Sequence[int]) -> int:
+        if self._fixed_k_cache is not None:
+            # One k for every token: look tokens up (and OR them) at C speed.
+            cache = self._fixed_k_cache
+            if len(cache) >= CACHE_LIMIT:
+                cache.clear()
+            return functools.reduce(operator.or_, map(cache.__getitem__, tokens), 0)
         value = 0
         caches = self._token_caches
         for token, k in zip(tokens, ks, strict=True):
@@ -142,6 +197,10 @@ class FeatureEncoder:
             # Same rule as normalise_text on the joined name: drop honorifics
             # unless nothing else remains.
             words = [w for w in words if w.casefold() not in self._drop_words] or words
+        return self.words_mask(words, salt)
+
+    def words_mask(self, words: Sequence[str], salt: str) -> int:
+        """The union of the filters of each (normalised) name word."""
         value = 0
         spec = self.feature.tokens
         assert spec is not None
@@ -149,15 +208,40 @@ class FeatureEncoder:
             key = (word, salt)
             bits = self._part_cache.get(key)
             if bits is None:
-                tokens = name_part_tokens(word, spec)
-                if salt:
-                    tokens = [f"{salt}\x1f{t}" for t in tokens]
+                tokens = self._sampled(salted_tokens(name_part_tokens(word, spec), salt))
                 bits = self._token_mask(tokens, tokens_per_feature_k(self.feature, len(tokens)))
                 if len(self._part_cache) >= CACHE_LIMIT:
                     self._part_cache.clear()
                 self._part_cache[key] = bits
             value |= bits
         return value
+
+    @property
+    def by_word(self) -> bool:
+        """Whether the filter is the union of per-word filters (see ``_by_word``)."""
+        return self._by_word
+
+    def column_mask(self, raw: str, salt: str) -> tuple[int, bool, bool]:
+        """One column's share of a by-word filter.
+
+        Returns:
+            The union of its kept words' filters, whether it kept any word,
+            and whether it had any word at all (dropped honorifics included).
+        """
+        words = self._words(raw) if raw else ()
+        kept = [w for w in words if w.casefold() not in self._drop_words] if self._drop_words \
+            else list(words)
+        return self.words_mask(kept, salt), bool(kept), bool(words)
+
+    def mask_bytes(self, value: str) -> bytes:
+        """The filter of a one-column, unsalted value, as big-endian bytes (cached)."""
+        cached = self._bytes_cache.get(value)
+        if cached is None:
+            cached = self.mask((value,)).to_bytes(self.hash_length // 8, "big")
+            if len(self._bytes_cache) >= CACHE_LIMIT:
+                self._bytes_cache.clear()
+            self._bytes_cache[value] = cached
+        return cached
 
     def mask(self, values: tuple[str, ...], salt: str = "") -> int:
         """The feature's filter (an int of ``hash_length`` bits) for the values."""
@@ -173,6 +257,22 @@ class FeatureEncoder:
             self._cache.clear()
         self._cache[key] = value
         return value
+
+
+class _TokenMaskCache(dict):
+    """Token -> its filter under a fixed k, computed on first use."""
+
+    def __init__(self, encoder: FeatureEncoder, k: int) -> None:
+        super().__init__()
+        self._encoder = encoder
+        self._k = k
+
+    def __missing__(self, token: str) -> int:
+        encoder = self._encoder
+        bits = bloomfilter.mask_of(encoder._positions(token.encode(encoder.encoding), self._k),
+                                   encoder.hash_length)
+        self[token] = bits
+        return bits
 
 
 @dataclass(frozen=True)
@@ -232,7 +332,9 @@ class Encoder:
         for segment in schema.segments:
             encoders = tuple(
                 FeatureEncoder(f, keys[f.index], segment.bits * fold_factor,
-                               schema.hardening.random_hashing)
+                               schema.hardening.random_hashing,
+                               derive_subkey(secret, f"sampling:{f.identifier}")
+                               if f.sampling is not None else b"")
                 for f in schema.features if not f.ignored and f.segment == segment.name)
             plans.append(_SegmentPlan(segment.name, segment.bits, encoders))
         self._plans = tuple(plans)
@@ -242,11 +344,9 @@ class Encoder:
         self._salt_column = {
             f.identifier: self._column_index[f.salt.column]
             for f in schema.features if not f.ignored and f.salt is not None}
-        self._salt_derive = {
-            f.identifier: f.salt.derive for f in schema.features if f.salt is not None}
+        self._salt_spec = {f.identifier: f.salt for f in schema.features if f.salt is not None}
         self._strata = tuple((s, self._column_index[s.column]) for s in schema.strata)
-        self._noise = (BlipNoise(schema.hardening.blip_epsilon)
-                       if schema.hardening.blip_epsilon else None)
+        self._noise = BlipNoise.for_schema(schema) if schema.hardening.blip_epsilon else None
         self._balance_perm = (balance_permutations(schema, derive_subkey(secret, "balance"))
                               if schema.hardening.balance else None)
         self.output_bits = schema.output_bits
@@ -268,12 +368,13 @@ class Encoder:
         index = self._salt_column.get(identifier)
         if index is None:
             return ""
-        raw = row[index].strip() if index >= 0 else ""
-        if raw and self._salt_derive[identifier] == "year":
-            raw = raw[:4]
-        # A missing salt attribute still gets a salt, so the tokens differ from
-        # unsalted ones; such records can only match others missing it too.
-        return raw or "\x00"
+        spec = self._salt_spec[identifier]
+        try:
+            # A missing salt attribute still gets a salt (MISSING_SALT), so such
+            # records can only match others that lack it too (docs/privacy.md).
+            return salt_value(row[index] if index >= 0 else "", spec.derive)
+        except ValueError as exc:
+            raise FieldValueError(spec.column, f"salt attribute: {exc}") from None
 
     def encode_row_int(self, row: Sequence[str]) -> int:
         """The record's encoding as an int of ``output_bits`` bits.
@@ -294,19 +395,82 @@ class Encoder:
                 segment = bloomfilter.fold_xor(segment, hash_length, folds)
             bits = plan.bits
             if self._noise is not None:
-                segment = self._noise.flip(segment, bits)
+                segment = self._noise.flip(segment, bits, plan.name)
             if self._balance_perm is not None:
                 segment = balance(segment, bits, self._balance_perm[plan.name])
                 bits *= 2
             record = (record << bits) | segment
         return record
 
+    def token_groups(self, row: Sequence[str]) -> dict[str, dict[str, list[str]]]:
+        """The (salted) tokens each segment hashes for a row, grouped.
+
+        Groups are what an attacker who knows the schema can tell apart: one
+        per name part for ``nameParts`` features, one per value for other
+        n-gram features, one per token otherwise. Labels are
+        ``feature:group``. Tokens are listed before keyed sampling, which
+        needs the secret. For analysis only (the privacy benchmark's attacker
+        computes these for its own list); encodings never carry them.
+
+        Raises:
+            FieldValueError: a value breaks its feature's format.
+        """
+        result: dict[str, dict[str, list[str]]] = {}
+        for plan in self._plans:
+            groups: dict[str, list[str]] = {}
+            for feature in plan.features:
+                spec = feature.feature
+                values = self._values(row, self._feature_columns[spec.identifier])
+                salt = self._salt(spec.identifier, row)
+                tag = f"{spec.identifier}:{salt}|" if salt else f"{spec.identifier}:"
+                tokens = feature.tokens(values, salt, sample=False)
+                if spec.tokens is not None and spec.tokens.type == "nameParts":
+                    text = spec.separator.join(v for v in values if v)
+                    if spec.normalise is not None:
+                        text = normalise_text(text, spec.normalise)
+                    for word in dict.fromkeys(text.split()):
+                        groups[tag + word] = feature.tokens((word,), salt, sample=False)
+                elif tokens and spec.comparison is not None and spec.comparison.type == "ngram" \
+                        and spec.tokens is None:
+                    groups[tag + "=" + "\x1e".join(values)] = tokens
+                else:
+                    for token in tokens:
+                        groups[tag + token] = [token]
+            result[plan.name] = groups
+        return result
+
     def encode_rows(self, rows: Sequence[Sequence[str]]) -> np.ndarray:
-        """Encode rows into a ``uint8`` array of shape ``(len(rows), output_bits // 8)``.
+        """Encode rows of strings (in header order); see :meth:`encode_columns`."""
+        if not rows:
+            return np.zeros((0, self.output_bits // 8), dtype=np.uint8)
+        columns = [pa.array(c, type=pa.string()) for c in zip(*rows, strict=True)]
+        return self.encode_columns(columns)
+
+    def encode_columns(self, columns: Sequence[pa.Array]) -> np.ndarray:
+        """Encode a batch given column by column (string arrays in header order).
+
+        Each feature's filter is computed once per distinct value in the
+        batch (values repeat a great deal in registers) and the records'
+        filters are assembled with numpy. The result equals
+        :meth:`encode_row_int` row by row.
+
+        Returns:
+            ``uint8`` array of shape ``(records, output_bits // 8)``.
 
         Raises:
             FieldValueError: with ``row_index`` set to the failing row's index.
         """
+        count = len(columns[0]) if columns else 0
+        if count == 0:
+            return np.zeros((0, self.output_bits // 8), dtype=np.uint8)
+        try:
+            return self._encode_columns(columns, count)
+        except FieldValueError:
+            # Row by row, to name the first failing row exactly.
+            rows = [list(r) for r in zip(*(c.to_pylist() for c in columns), strict=True)]
+            return self._encode_row_by_row(rows)
+
+    def _encode_row_by_row(self, rows: Sequence[Sequence[str]]) -> np.ndarray:
         nbytes = self.output_bits // 8
         out = bytearray(nbytes * len(rows))
         for i, row in enumerate(rows):
@@ -317,6 +481,116 @@ class Encoder:
                 raise
             out[i * nbytes:(i + 1) * nbytes] = value.to_bytes(nbytes, "big")
         return np.frombuffer(bytes(out), dtype=np.uint8).reshape(len(rows), nbytes)
+
+    def _encode_columns(self, arrays: Sequence[pa.Array], count: int) -> np.ndarray:
+        columns = [_DistinctColumn(a) for a in arrays]
+        empty = _DistinctColumn(pa.array([""] * count, type=pa.string()))
+
+        def column(index: int) -> _DistinctColumn:
+            return columns[index] if index >= 0 else empty
+
+        folds = self.schema.xor_folds
+        out = np.empty((count, self.output_bits // 8), dtype=np.uint8)
+        offset = 0
+        for plan in self._plans:
+            hash_bytes = (plan.bits << folds) // 8
+            # OR whole 64-bit words where the segment allows (8x fewer operations).
+            word = np.uint64 if hash_bytes % 8 == 0 else np.uint8
+            segment = np.zeros((count, hash_bytes // np.dtype(word).itemsize), dtype=word)
+            for feature in plan.features:
+                segment |= self._feature_block(feature, column, count, hash_bytes).view(word)
+            segment = segment.view(np.uint8)
+            for _ in range(folds):
+                half = segment.shape[1] // 2
+                segment = segment[:, :half] ^ segment[:, half:]
+            segment = self._harden_block(segment, plan)
+            width = segment.shape[1]
+            out[:, offset:offset + width] = segment
+            offset += width
+        return out
+
+    def _harden_block(self, segment: np.ndarray, plan: _SegmentPlan) -> np.ndarray:
+        if self._noise is None and self._balance_perm is None:
+            return segment
+        bits = plan.bits
+        width = bits // 8 * (2 if self._balance_perm is not None else 1)
+        hardened = np.empty((segment.shape[0], width), dtype=np.uint8)
+        for i, row in enumerate(segment):
+            value = int.from_bytes(row.tobytes(), "big")
+            if self._noise is not None:
+                value = self._noise.flip(value, bits, plan.name)
+            if self._balance_perm is not None:
+                value = balance(value, bits, self._balance_perm[plan.name])
+            hardened[i] = np.frombuffer(value.to_bytes(width, "big"), dtype=np.uint8)
+        return hardened
+
+    def _salts(self, feature: FeatureEncoder, column: Any) -> _DistinctColumn | None:
+        """Each row's salt for a salted feature, as a distinct-valued column."""
+        identifier = feature.feature.identifier
+        index = self._salt_column.get(identifier)
+        if index is None:
+            return None
+        raw = column(index)
+        salts = [self._salt(identifier, _OneColumnRow(index, v)) for v in raw.values]
+        return _DistinctColumn.from_codes(raw.codes, salts)
+
+    def _feature_block(self, feature: FeatureEncoder, column: Any, count: int,
+                       hash_bytes: int) -> np.ndarray:
+        """Every row's filter for one feature, as ``(count, hash_bytes)`` bytes."""
+        indexes = self._feature_columns[feature.feature.identifier]
+        salts = self._salts(feature, column)
+        if feature.by_word:
+            block = np.zeros((count, hash_bytes), dtype=np.uint8)
+            any_kept = np.zeros(count, dtype=bool)
+            any_word = np.zeros(count, dtype=bool)
+            for index in indexes:
+                codes, keys = _combine([column(index)], salts)
+                table = bytearray(len(keys) * hash_bytes)
+                kept = np.zeros(len(keys), dtype=bool)
+                worded = np.zeros(len(keys), dtype=bool)
+                for j, (raw, salt) in enumerate(keys):
+                    value, kept[j], worded[j] = feature.column_mask(raw, salt)
+                    table[j * hash_bytes:(j + 1) * hash_bytes] = value.to_bytes(hash_bytes, "big")
+                masks = np.frombuffer(bytes(table), dtype=np.uint8).reshape(len(keys), hash_bytes)
+                block |= masks[codes]
+                any_kept |= kept[codes]
+                any_word |= worded[codes]
+            # Names made only of honorifics keep them: the whole-name rule.
+            for i in np.nonzero(any_word & ~any_kept)[0]:
+                values = tuple(column(c).value_at(i) for c in indexes)
+                value = feature.mask(values, salts.value_at(i) if salts is not None else "")
+                block[i] = np.frombuffer(value.to_bytes(hash_bytes, "big"), dtype=np.uint8)
+            return block
+        if len(indexes) == 1 and salts is None:
+            # The common case: one column, no salt. Filters cached as bytes.
+            distinct = column(indexes[0])
+            table_bytes = b"".join(map(feature.mask_bytes, distinct.values))
+            masks = np.frombuffer(table_bytes, dtype=np.uint8).reshape(-1, hash_bytes)
+            return masks[distinct.codes]
+        codes, keys = _combine([column(c) for c in indexes], salts)
+        table = bytearray(len(keys) * hash_bytes)
+        for j, key in enumerate(keys):
+            table[j * hash_bytes:(j + 1) * hash_bytes] = \
+                feature.mask(key[:-1], key[-1]).to_bytes(hash_bytes, "big")
+        masks = np.frombuffer(bytes(table), dtype=np.uint8).reshape(len(keys), hash_bytes)
+        return masks[codes]
+
+    def strata_columns(self, arrays: Sequence[pa.Array]) -> dict[str, list[str]]:
+        """Clear strata values of each record, per stratum name (column input)."""
+        result: dict[str, list[str]] = {}
+        count = len(arrays[0]) if arrays else 0
+        for spec, index in self._strata:
+            source = _DistinctColumn(arrays[index] if index >= 0 else
+                                     pa.array([""] * count, type=pa.string()))
+            values = []
+            for j, raw in enumerate(source.values):
+                try:
+                    values.append(stratum_value((raw,), spec))
+                except FieldValueError as exc:
+                    exc.row_index = int(np.argmax(source.codes == j))
+                    raise
+            result[spec.name] = [values[c] for c in source.codes]
+        return result
 
     def strata_of(self, rows: Sequence[Sequence[str]]) -> dict[str, list[str]]:
         """Clear strata values of each row, per stratum name."""
@@ -331,6 +605,58 @@ class Encoder:
                     raise
             result[spec.name] = values
         return result
+
+
+class _OneColumnRow:
+    """A stand-in row that holds one column's value (for per-value lookups)."""
+
+    def __init__(self, index: int, value: str) -> None:
+        self._index = index
+        self._value = value
+
+    def __getitem__(self, index: int) -> str:
+        return self._value if index == self._index else ""
+
+
+class _DistinctColumn:
+    """A column as codes into its distinct values (Arrow dictionary encoding)."""
+
+    def __init__(self, array: pa.Array) -> None:
+        encoded = pc.dictionary_encode(pc.fill_null(array, ""))
+        self.codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        self.values: list[str] = encoded.dictionary.to_pylist()
+
+    @classmethod
+    def from_codes(cls, codes: np.ndarray, values: list[str]) -> _DistinctColumn:
+        column = cls.__new__(cls)
+        column.codes = codes
+        column.values = values
+        return column
+
+    def value_at(self, row: int) -> str:
+        return self.values[self.codes[row]]
+
+
+def _combine(columns: Sequence[_DistinctColumn], salts: _DistinctColumn | None
+             ) -> tuple[np.ndarray, list[tuple[str, ...]]]:
+    """Codes of each row's combination of values (and salt), and the combinations.
+
+    Each key is ``(*values, salt)``, salt ``''`` when the feature is not salted.
+    """
+    parts = list(columns) + ([salts] if salts is not None else [])
+    combined = parts[0].codes
+    for part in parts[1:]:
+        combined = combined * (len(part.values) + 1) + part.codes
+    if len(parts) == 1:
+        return combined, [(v, "") for v in parts[0].values]
+    # Codes of the distinct combinations, and the first row of each, to read
+    # its values back.
+    _, first_row, codes = np.unique(combined, return_index=True, return_inverse=True)
+    keys = []
+    for row in first_row:
+        key = tuple(c.value_at(row) for c in columns)
+        keys.append((*key, salts.value_at(row) if salts is not None else ""))
+    return codes, keys
 
 
 __all__ = ["Encoder", "FeatureEncoder", "key_check_value", "stratum_value"]

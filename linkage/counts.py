@@ -67,6 +67,7 @@ def counts_document(
     min_cell_count: int = 5,
     estimate_kwargs: Mapping[str, Any] | None = None,
     strata: EntityStrata | None = None,
+    linkage_uncertainty: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Build the COUNTS.json document from exact entity membership.
 
@@ -83,6 +84,10 @@ def counts_document(
         strata: each entity's clear stratum values (aligned with
             ``entity_party_sets``) and records per stratum; adds the
             ``strata`` key, protected jointly with the overall table.
+        linkage_uncertainty: the summary of a nested linkage x sampling
+            bootstrap (:meth:`tiplink.linkage.uncertainty.LinkageUncertainty.summary`),
+            published as ``estimate.linkage_uncertainty`` (rounded like the
+            estimate when cells are suppressed; withheld with it).
 
     Returns:
         The document as a dict, ready for ``json.dump``. ``estimate`` is
@@ -105,9 +110,10 @@ def counts_document(
     options = dict(estimate_kwargs or {})
     skip = bool(options.pop("skip", False))
     if strata is not None and strata.names:
-        return _stratified_document(
+        doc = _stratified_document(
             names, records, party_sets, histories, min_cell_count, None if skip else options, strata
         )
+        return _with_linkage(doc, linkage_uncertainty)
     unique_per_party = {p: sum(c for k, c in histories.items() if p in k) for p in names}
     unique_entities = sum(histories.values())
     doc: dict[str, Any] = {
@@ -141,6 +147,26 @@ def counts_document(
     if skip:
         return doc
     doc.update(_estimate_fields(names, histories, options, bool(protection.suppressed)))
+    return _with_linkage(doc, linkage_uncertainty)
+
+
+def _with_linkage(doc: dict[str, Any], summary: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Attach a linkage-uncertainty summary to the document's estimate."""
+    est = doc.get("estimate")
+    if summary is None or not est:
+        return doc
+    out = dict(summary)
+    digits = est.get("rounded_to_significant_digits")
+    if digits:
+        # Same rounding as the estimate itself (see coarsen_estimate).
+        for key, value in out.items():
+            if key in ("replicates", "replicates_used", "inner", "draws_used", "seed", "cut"):
+                continue
+            if isinstance(value, float):
+                out[key] = _round_significant(value, digits)
+            elif key == "ci95" and value:
+                out[key] = [_round_significant(v, digits) for v in value]
+    est["linkage_uncertainty"] = out
     return doc
 
 
@@ -412,6 +438,20 @@ def _validate_estimate(est: Any, path: Path | None, where: str) -> None:
         isinstance(ci, list) and len(ci) == 2 and all(_is_number(v) for v in ci)
     ):
         raise _fail(path, f"{where}.ci95", "must be null or two numbers")
+    lu = est.get("linkage_uncertainty")
+    if lu is None:
+        return
+    where = f"{where}.linkage_uncertainty"
+    if not isinstance(lu, dict):
+        raise _fail(path, where, "must be an object")
+    ci = lu.get("ci95")
+    if ci is not None and not (
+        isinstance(ci, list) and len(ci) == 2 and all(_is_number(v) for v in ci)
+    ):
+        raise _fail(path, f"{where}.ci95", "must be null or two numbers")
+    for key in ("linkage_mean", "linkage_sd", "sampling_sd", "total_sd"):
+        if lu.get(key) is not None and not _is_number(lu[key]):
+            raise _fail(path, f"{where}.{key}", "must be a number or null")
 
 
 def table_from_counts(doc: Mapping[str, Any], path: str | Path | None = None) -> CaptureTable:

@@ -265,6 +265,7 @@ def render_report(doc: Mapping[str, Any], title: str = "Victims known to agencie
         words = _model_words(str(est.get("model", "")), est.get("lists") or parties)
         if words:
             rows.append(("Model in words", _e(words)))
+        rows += _linkage_rows(est.get("linkage_uncertainty"))
         for label, value in rows:
             parts.append(f"<tr><td>{label}</td><td>{value}</td></tr>")
         parts.append("</tbody></table>")
@@ -283,6 +284,32 @@ def render_report(doc: Mapping[str, Any], title: str = "Victims known to agencie
     parts.append(f'<h2>How to read the estimate</h2><p class="caveat">{_e(CAVEAT)}</p>')
     parts.append(f"<script>{_JS}</script></body></html>")
     return "\n".join(parts)
+
+
+def _linkage_rows(lu: Mapping[str, Any] | None) -> list[tuple[str, str]]:
+    """Estimate-table rows for the interval that includes linkage uncertainty."""
+    if not isinstance(lu, Mapping):
+        return []
+    ci = lu.get("ci95")
+    rows = [
+        (
+            "95% interval including linkage uncertainty",
+            _e(f"{ci[0]:,.0f} – {ci[1]:,.0f}") if ci else "not computed",
+        )
+    ]
+    if lu.get("linkage_mean") is not None:
+        rows.append(("Estimate averaged over plausible linkages", _fmt(float(lu["linkage_mean"]))))
+    if lu.get("sampling_sd") is not None and lu.get("linkage_sd") is not None:
+        rows.append(
+            (
+                "Standard deviation: sampling / linkage / both",
+                _e(
+                    f"{lu['sampling_sd']:,.0f} / {lu['linkage_sd']:,.0f} / "
+                    f"{lu.get('total_sd') or 0:,.0f}"
+                ),
+            )
+        )
+    return rows
 
 
 def _interval(est: Mapping[str, Any] | None) -> str:

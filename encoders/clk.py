@@ -82,6 +82,7 @@ class FeatureEncoder:
         self._extended = feature.tokens is not None or feature.normalise is not None
         self._cache: dict[tuple[str, ...], int] = {}
         self._bytes_cache: dict[str, bytes] = {}
+        self._plain = not self._extended
         self._token_caches: dict[int, dict[str, int]] = {}
         self._fixed_k_cache = (_TokenMaskCache(self, feature.bits_per_token)
                                if feature.bits_per_token is not None else None)
@@ -237,7 +238,17 @@ class FeatureEncoder:
         """The filter of a one-column, unsalted value, as big-endian bytes (cached)."""
         cached = self._bytes_cache.get(value)
         if cached is None:
-            cached = self.mask((value,)).to_bytes(self.hash_length // 8, "big")
+            if self._plain:
+                # A clkhash feature: validate, format, tokenise, hash; no detour
+                # through the per-record cache.
+                text, _ = prepare_value(value, self.feature)
+                tokens = comparison_tokens(text, self.feature.comparison)  # type: ignore[arg-type]
+                if self.feature.sampling is not None:
+                    tokens = self._sampled(tokens)
+                bits = self._token_mask(tokens, tokens_per_feature_k(self.feature, len(tokens)))
+            else:
+                bits = self.mask((value,))
+            cached = bits.to_bytes(self.hash_length // 8, "big")
             if len(self._bytes_cache) >= CACHE_LIMIT:
                 self._bytes_cache.clear()
             self._bytes_cache[value] = cached

@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tiplink.encoders import bloomfilter
+from tiplink.encoders.arrow_util import int_array_to_numpy, string_array
 from tiplink.encoders.fields import FieldValueError, prepare_value
 from tiplink.encoders.hardening import (
     BlipNoise,
@@ -454,7 +455,7 @@ class Encoder:
         """Encode rows of strings (in header order); see :meth:`encode_columns`."""
         if not rows:
             return np.zeros((0, self.output_bits // 8), dtype=np.uint8)
-        columns = [pa.array(c, type=pa.string()) for c in zip(*rows, strict=True)]
+        columns = [string_array(c) for c in zip(*rows, strict=True)]
         return self.encode_columns(columns)
 
     def encode_columns(self, columns: Sequence[pa.Array]) -> np.ndarray:
@@ -495,7 +496,7 @@ class Encoder:
 
     def _encode_columns(self, arrays: Sequence[pa.Array], count: int) -> np.ndarray:
         columns = [_DistinctColumn(a) for a in arrays]
-        empty = _DistinctColumn(pa.array([""] * count, type=pa.string()))
+        empty = _DistinctColumn.from_codes(np.zeros(count, dtype=np.int64), [""])
 
         def column(index: int) -> _DistinctColumn:
             return columns[index] if index >= 0 else empty
@@ -586,13 +587,13 @@ class Encoder:
         masks = np.frombuffer(bytes(table), dtype=np.uint8).reshape(len(keys), hash_bytes)
         return masks[codes]
 
-    def strata_columns(self, arrays: Sequence[pa.Array]) -> dict[str, list[str]]:
+    def strata_columns(self, arrays: Sequence[pa.Array]) -> dict[str, pa.Array]:
         """Clear strata values of each record, per stratum name (column input)."""
-        result: dict[str, list[str]] = {}
+        result: dict[str, pa.Array] = {}
         count = len(arrays[0]) if arrays else 0
         for spec, index in self._strata:
-            source = _DistinctColumn(arrays[index] if index >= 0 else
-                                     pa.array([""] * count, type=pa.string()))
+            source = (_DistinctColumn(arrays[index]) if index >= 0 else
+                      _DistinctColumn.from_codes(np.zeros(count, dtype=np.int64), [""]))
             values = []
             for j, raw in enumerate(source.values):
                 try:
@@ -600,7 +601,9 @@ class Encoder:
                 except FieldValueError as exc:
                     exc.row_index = int(np.argmax(source.codes == j))
                     raise
-            result[spec.name] = [values[c] for c in source.codes]
+            result[spec.name] = string_array(values).take(
+                pa.Array.from_buffers(pa.int64(), count,
+                                      [None, pa.py_buffer(source.codes.tobytes())]))
         return result
 
     def strata_of(self, rows: Sequence[Sequence[str]]) -> dict[str, list[str]]:
@@ -633,8 +636,8 @@ class _DistinctColumn:
     """A column as codes into its distinct values (Arrow dictionary encoding)."""
 
     def __init__(self, array: pa.Array) -> None:
-        encoded = pc.dictionary_encode(pc.fill_null(array, ""))
-        self.codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        encoded = pc.dictionary_encode(array if array.null_count == 0 else pc.coalesce(array, ""))
+        self.codes = int_array_to_numpy(encoded.indices).astype(np.int64)
         self.values: list[str] = encoded.dictionary.to_pylist()
 
     @classmethod

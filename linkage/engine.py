@@ -264,13 +264,21 @@ def link_extracts(extracts: Sequence[Extract], threshold: float | None = None,
         prob = np.empty(0)
     else:
         if not exhaustive:
-            positions = blocking.bit_positions(prepared.layout.bit_counts,
-                                               prepared.layout.word_starts)
-            params, useful = blocking.choose_params(prepared.words, positions)
-            cand_l, cand_r, keys = blocking.lsh_candidates(prepared.words, useful, params)
-            diagnostics["lsh"] = {"tables": params.tables, "bits_per_key": params.bits_per_key,
-                                  "informative_bits": len(useful),
-                                  "candidate_pairs": len(cand_l)}
+            layout = prepared.layout
+            by_segment = [blocking.bit_positions((layout.bit_counts[s],),
+                                                 (layout.word_starts[s],))
+                          for s in range(layout.n_segments)]
+            identifying: list[int] = []
+            context: list[int] = []
+            if threshold is None and layout.n_segments > 1:
+                context = stats.context_segments()
+                categorical = set(stats.categorical_segments())
+                identifying = [s for s in range(layout.n_segments)
+                               if s not in context and s not in categorical]
+            plan = blocking.plan_tables(prepared.words, by_segment, identifying, context)
+            keys = blocking.plan_keys(prepared.words, prepared.counts, layout.word_bounds(), plan)
+            cand_l, cand_r = blocking.candidates_from_keys(keys)
+            diagnostics["lsh"] = {**plan.description, "candidate_pairs": len(cand_l)}
             cand_codes = similarity.pair_patterns(prepared.words, prepared.counts,
                                                   prepared.layout, scheme, cand_l, cand_r)
         timings["blocking_s"] = time.perf_counter() - t0

@@ -375,12 +375,12 @@ def _sample_stats(prepared: PreparedRecords, pairs: int = 200_000) -> scoring.Se
 
 
 def _all_identical_patterns(scheme: LevelScheme) -> np.ndarray:
-    """Patterns where every observed segment is identical and at least one is observed.
+    """Patterns where every segment is present and identical in both records.
 
-    Identical encodings in every recorded field are the same person under
-    any sensible model; small inputs give EM too little to learn even that.
+    Identical encodings are the same person under any sensible model; small
+    inputs give EM too little to learn even that. A missing segment breaks
+    the rule: two records that only share sex and nationality are not
+    "identical".
     """
     levels = scheme.decode(np.arange(scheme.n_patterns))
-    miss = np.array([scheme.missing_level(s) for s in range(levels.shape[1])])
-    observed = levels != miss[None, :]
-    return np.all((levels == 0) | ~observed, axis=1) & observed.sum(axis=1).astype(bool)
+    return np.all(levels == 0, axis=1)

@@ -39,8 +39,15 @@ ROOT = Path(__file__).resolve().parent
 REPO = ROOT.parent
 VENV = ROOT / ".venvs" / "clkhash"
 CLKHASH_SCHEMA = ROOT / "schemas" / "clkhash-victim.json"
-CLKHASH_COLUMNS = ["record_id", "given_name", "family_name", "sex", "date_of_birth",
-                   "nationality", "place_of_origin"]
+CLKHASH_COLUMNS = [
+    "record_id",
+    "given_name",
+    "family_name",
+    "sex",
+    "date_of_birth",
+    "nationality",
+    "place_of_origin",
+]
 
 CLKHASH_SCRIPT = """
 import sys, time, json
@@ -54,7 +61,8 @@ start = time.perf_counter()
 with open(sys.argv[2], encoding="utf-8") as handle:
     clks = clk.generate_clk_from_csv(handle, secret, schema, progress_bar=False, max_workers=1)
 elapsed = time.perf_counter() - start
-json.dump({"clks": clks}, open(sys.argv[4], "w"))
+from clkhash.serialization import serialize_bitarray
+json.dump({"clks": [serialize_bitarray(c) for c in clks]}, open(sys.argv[4], "w"))
 print(json.dumps({"seconds": elapsed, "records": len(clks)}))
 """
 
@@ -63,8 +71,9 @@ def ensure_clkhash_venv() -> Path:
     python = VENV / "bin" / "python"
     if not python.exists():
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "--quiet", "clkhash==0.18.3"],
-                       check=True)
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "--quiet", "clkhash==0.18.3"], check=True
+        )
     return python
 
 
@@ -95,8 +104,9 @@ def make_records(count: int, directory: Path) -> Path:
 def timed_tiplink(args: list[str]) -> tuple[float, float]:
     """Run tiplink; return wall seconds and peak RSS (MiB) of it and its children."""
     start = time.perf_counter()
-    process = psutil.Popen([*tiplink_cmd(), *args], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.PIPE)
+    process = psutil.Popen(
+        [*tiplink_cmd(), *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     peak = 0
     while process.poll() is None:
         try:
@@ -130,19 +140,47 @@ def main() -> None:
         script = work / "clkhash_encode.py"
         script.write_text(CLKHASH_SCRIPT)
         clkhash_out = work / "clkhash.json"
-        proc = subprocess.run([str(python), str(script), str(CLKHASH_SCHEMA), str(small),
-                               str(secret), str(clkhash_out)], capture_output=True, text=True,
-                              check=True)
+        proc = subprocess.run(
+            [
+                str(python),
+                str(script),
+                str(CLKHASH_SCHEMA),
+                str(small),
+                str(secret),
+                str(clkhash_out),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         clkhash_seconds = json.loads(proc.stdout.strip().splitlines()[-1])["seconds"]
         ours_out = work / "tiplink.json"
         start = time.perf_counter()
-        subprocess.run([*tiplink_cmd(), "encode", str(small), "--schema", str(CLKHASH_SCHEMA),
-                        "--secret-file", str(secret), "--party", "bench", "--output",
-                        str(ours_out), "--format", "clkhash-json", "--workers", "1"],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [
+                *tiplink_cmd(),
+                "encode",
+                str(small),
+                "--schema",
+                str(CLKHASH_SCHEMA),
+                "--secret-file",
+                str(secret),
+                "--party",
+                "bench",
+                "--output",
+                str(ours_out),
+                "--format",
+                "clkhash-json",
+                "--workers",
+                "1",
+            ],
+            check=True,
+            capture_output=True,
+        )
         ours_seconds = time.perf_counter() - start
-        identical = json.loads(clkhash_out.read_text())["clks"] == \
-            json.loads(ours_out.read_text())["clks"]
+        identical = (
+            json.loads(clkhash_out.read_text())["clks"] == json.loads(ours_out.read_text())["clks"]
+        )
         results["clkhash_schema"] = {
             "records": args.clkhash_records,
             "clkhash_records_per_s": round(args.clkhash_records / clkhash_seconds),
@@ -152,14 +190,36 @@ def main() -> None:
         }
 
         # 2. bundled victim schema, both cores and one core, and peak memory.
-        base = ["encode", str(large), "--schema", "victim", "--secret-file", str(secret),
-                "--party", "bench", "--output", str(work / "victim.tle")]
+        base = [
+            "encode",
+            str(large),
+            "--schema",
+            "victim",
+            "--secret-file",
+            str(secret),
+            "--party",
+            "bench",
+            "--output",
+            str(work / "victim.tle"),
+        ]
         two_s, two_mem = timed_tiplink([*base, "--workers", "2"])
         one_s, one_mem = timed_tiplink([*base, "--workers", "1"])
-        _, small_mem = timed_tiplink(["encode", str(small), "--schema", "victim",
-                                            "--secret-file", str(secret), "--party", "bench",
-                                            "--output", str(work / "small.tle"),
-                                            "--workers", "2"])
+        _, small_mem = timed_tiplink(
+            [
+                "encode",
+                str(small),
+                "--schema",
+                "victim",
+                "--secret-file",
+                str(secret),
+                "--party",
+                "bench",
+                "--output",
+                str(work / "small.tle"),
+                "--workers",
+                "2",
+            ]
+        )
         results["victim_schema"] = {
             "records": args.records,
             "two_cores_records_per_s": round(args.records / two_s),

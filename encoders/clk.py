@@ -17,7 +17,15 @@ import numpy as np
 
 from tiplink.encoders import bloomfilter
 from tiplink.encoders.fields import FieldValueError, prepare_value
-from tiplink.encoders.hardening import BlipNoise, balance, balance_permutations
+from tiplink.encoders.hardening import (
+    BlipNoise,
+    balance,
+    balance_permutations,
+    random_positions,
+    salt_value,
+    salted_tokens,
+    sample_tokens,
+)
 from tiplink.encoders.key_derivation import derive_feature_keys, derive_subkey, key_check_value
 from tiplink.encoders.normalise import normalise_text
 from tiplink.encoders.schema import Feature, LinkageSchema, StratumSpec
@@ -53,15 +61,19 @@ class FeatureEncoder:
     """
 
     def __init__(self, feature: Feature, keys: tuple[bytes, bytes], hash_length: int,
-                 random_hashing: bool = False) -> None:
+                 random_hashing: bool = False, sampling_key: bytes = b"") -> None:
         self.feature = feature
+        self._sampling_key = sampling_key
         self.hash_length = hash_length
         self.encoding = feature.format.encoding if feature.format else "utf-8"
-        if feature.hash_type == "doubleHash" and not random_hashing:
+        if feature.hash_type == "blakeHash":
+            self._positions = bloomfilter.blake_positions(keys[0], hash_length)
+        elif random_hashing:
+            # Hardening: independent positions in place of h1 + i * h2.
+            self._positions = random_positions(keys[0], hash_length)
+        else:
             self._positions = bloomfilter.double_hash_positions(
                 keys[0], keys[1], hash_length, feature.prevent_singularity)
-        else:
-            self._positions = bloomfilter.blake_positions(keys[0], hash_length)
         self._extended = feature.tokens is not None or feature.normalise is not None
         self._cache: dict[tuple[str, ...], int] = {}
         self._token_caches: dict[int, dict[str, int]] = {}
@@ -77,8 +89,13 @@ class FeatureEncoder:
         self._normalise_keep_words = (dataclasses.replace(feature.normalise, drop_words=frozenset())
                                       if feature.normalise else None)
 
-    def tokens(self, values: Sequence[str], salt: str = "") -> list[str]:
+    def tokens(self, values: Sequence[str], salt: str = "", sample: bool = True) -> list[str]:
         """The tokens of a record's values for this feature.
+
+        Args:
+            values: the feature's input values.
+            salt: the record's salt ('' when the feature is not salted).
+            sample: apply the feature's keyed token sampling, if any.
 
         Raises:
             FieldValueError: a value breaks the feature's format.
@@ -100,9 +117,33 @@ class FeatureEncoder:
                     tokens = comparison_tokens(joined, feature.comparison)  # type: ignore[arg-type]
             except ValueError as exc:
                 raise FieldValueError(feature.columns[0], str(exc)) from None
-        if salt:
-            tokens = [f"{salt}\x1f{t}" for t in tokens]
+        tokens = salted_tokens(tokens, salt)
+        if sample and feature.sampling is not None:
+            if feature.tokens is not None and feature.tokens.type == "nameParts":
+                # Sampled name part by name part, as the cached path does.
+                spec = feature.tokens
+                tokens = [t for word in dict.fromkeys(joined.split())
+                          for t in self._sampled(salted_tokens(name_part_tokens(word, spec),
+                                                               salt))]
+            else:
+                tokens = self._sampled(tokens)
         return tokens
+
+    def _sampled(self, tokens: list[str]) -> list[str]:
+        """The tokens keyed sampling keeps (all of them without sampling)."""
+        if self.feature.sampling is None:
+            return tokens
+        return sample_tokens(tokens, self._sampling_key, self.feature.sampling.rate)
+
+    def token_positions(self, token: str) -> list[int]:
+        """Positions (before folding) one token sets under ``bitsPerToken``.
+
+        For analysis and tests (the privacy benchmark's evaluator); encoding
+        never needs it.
+        """
+        if self.feature.bits_per_token is None:
+            raise ValueError("token positions are defined for bitsPerToken features only")
+        return self._positions(token.encode(self.encoding), self.feature.bits_per_token)
 
     def _token_mask(self, tokens: Sequence[str], ks: Sequence[int]) -> int:
         value = 0
@@ -149,9 +190,7 @@ class FeatureEncoder:
             key = (word, salt)
             bits = self._part_cache.get(key)
             if bits is None:
-                tokens = name_part_tokens(word, spec)
-                if salt:
-                    tokens = [f"{salt}\x1f{t}" for t in tokens]
+                tokens = self._sampled(salted_tokens(name_part_tokens(word, spec), salt))
                 bits = self._token_mask(tokens, tokens_per_feature_k(self.feature, len(tokens)))
                 if len(self._part_cache) >= CACHE_LIMIT:
                     self._part_cache.clear()
@@ -232,7 +271,9 @@ class Encoder:
         for segment in schema.segments:
             encoders = tuple(
                 FeatureEncoder(f, keys[f.index], segment.bits * fold_factor,
-                               schema.hardening.random_hashing)
+                               schema.hardening.random_hashing,
+                               derive_subkey(secret, f"sampling:{f.identifier}")
+                               if f.sampling is not None else b"")
                 for f in schema.features if not f.ignored and f.segment == segment.name)
             plans.append(_SegmentPlan(segment.name, segment.bits, encoders))
         self._plans = tuple(plans)
@@ -242,11 +283,9 @@ class Encoder:
         self._salt_column = {
             f.identifier: self._column_index[f.salt.column]
             for f in schema.features if not f.ignored and f.salt is not None}
-        self._salt_derive = {
-            f.identifier: f.salt.derive for f in schema.features if f.salt is not None}
+        self._salt_spec = {f.identifier: f.salt for f in schema.features if f.salt is not None}
         self._strata = tuple((s, self._column_index[s.column]) for s in schema.strata)
-        self._noise = (BlipNoise(schema.hardening.blip_epsilon)
-                       if schema.hardening.blip_epsilon else None)
+        self._noise = BlipNoise.for_schema(schema) if schema.hardening.blip_epsilon else None
         self._balance_perm = (balance_permutations(schema, derive_subkey(secret, "balance"))
                               if schema.hardening.balance else None)
         self.output_bits = schema.output_bits
@@ -268,12 +307,13 @@ class Encoder:
         index = self._salt_column.get(identifier)
         if index is None:
             return ""
-        raw = row[index].strip() if index >= 0 else ""
-        if raw and self._salt_derive[identifier] == "year":
-            raw = raw[:4]
-        # A missing salt attribute still gets a salt, so the tokens differ from
-        # unsalted ones; such records can only match others missing it too.
-        return raw or "\x00"
+        spec = self._salt_spec[identifier]
+        try:
+            # A missing salt attribute still gets a salt (MISSING_SALT), so such
+            # records can only match others that lack it too (docs/privacy.md).
+            return salt_value(row[index] if index >= 0 else "", spec.derive)
+        except ValueError as exc:
+            raise FieldValueError(spec.column, f"salt attribute: {exc}") from None
 
     def encode_row_int(self, row: Sequence[str]) -> int:
         """The record's encoding as an int of ``output_bits`` bits.
@@ -294,12 +334,49 @@ class Encoder:
                 segment = bloomfilter.fold_xor(segment, hash_length, folds)
             bits = plan.bits
             if self._noise is not None:
-                segment = self._noise.flip(segment, bits)
+                segment = self._noise.flip(segment, bits, plan.name)
             if self._balance_perm is not None:
                 segment = balance(segment, bits, self._balance_perm[plan.name])
                 bits *= 2
             record = (record << bits) | segment
         return record
+
+    def token_groups(self, row: Sequence[str]) -> dict[str, dict[str, list[str]]]:
+        """The (salted) tokens each segment hashes for a row, grouped.
+
+        Groups are what an attacker who knows the schema can tell apart: one
+        per name part for ``nameParts`` features, one per value for other
+        n-gram features, one per token otherwise. Labels are
+        ``feature:group``. Tokens are listed before keyed sampling, which
+        needs the secret. For analysis only (the privacy benchmark's attacker
+        computes these for its own list); encodings never carry them.
+
+        Raises:
+            FieldValueError: a value breaks its feature's format.
+        """
+        result: dict[str, dict[str, list[str]]] = {}
+        for plan in self._plans:
+            groups: dict[str, list[str]] = {}
+            for feature in plan.features:
+                spec = feature.feature
+                values = self._values(row, self._feature_columns[spec.identifier])
+                salt = self._salt(spec.identifier, row)
+                tag = f"{spec.identifier}:{salt}|" if salt else f"{spec.identifier}:"
+                tokens = feature.tokens(values, salt, sample=False)
+                if spec.tokens is not None and spec.tokens.type == "nameParts":
+                    text = spec.separator.join(v for v in values if v)
+                    if spec.normalise is not None:
+                        text = normalise_text(text, spec.normalise)
+                    for word in dict.fromkeys(text.split()):
+                        groups[tag + word] = feature.tokens((word,), salt, sample=False)
+                elif tokens and spec.comparison is not None and spec.comparison.type == "ngram" \
+                        and spec.tokens is None:
+                    groups[tag + "=" + "\x1e".join(values)] = tokens
+                else:
+                    for token in tokens:
+                        groups[tag + token] = [token]
+            result[plan.name] = groups
+        return result
 
     def encode_rows(self, rows: Sequence[Sequence[str]]) -> np.ndarray:
         """Encode rows into a ``uint8`` array of shape ``(len(rows), output_bits // 8)``.

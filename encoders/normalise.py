@@ -6,10 +6,11 @@ Filipino compound surnames written together or apart. Normalising brings
 these towards one form before tokenising:
 
 1. Unicode NFKC (full-width and compatibility forms to canonical ones);
-2. Thai preposed vowels moved after their consonant, so that transliteration
-   follows pronunciation order (``ใจ`` is read *jai*);
-3. transliteration of every script to Latin with ``anyascii`` (maintained,
-   table-driven, covers Thai, Khmer, Myanmar, Lao, Vietnamese, ...);
+2. transliteration of every script to Latin: Myanmar script syllable by
+   syllable in the conventional spelling of names; Thai and Lao with their
+   preposed vowels read in spoken order (``ใจ`` is *jai*) and Thai silent
+   letters and glued-on titles dropped; then ``anyascii`` (maintained,
+   table-driven) for every script;
 4. case folding; diacritics stripped (NFD, combining marks removed);
 5. punctuation to spaces (``O'Neil`` and ``O Neil`` agree), whitespace
    collapsed, listed honorifics or particles dropped.
@@ -24,11 +25,17 @@ import unicodedata
 
 from anyascii import anyascii
 
+from tiplink.encoders.romanise_myanmar import romanise_myanmar
 from tiplink.encoders.schema import Normalisation
 
-# Thai vowels written before the consonant they follow in speech.
-_THAI_PREPOSED = "\u0e40\u0e41\u0e42\u0e43\u0e44"
-_THAI_PREPOSED_RE = re.compile(f"([{_THAI_PREPOSED}])([\u0e01-\u0e2e])")
+# Thai and Lao vowels written before the consonant they follow in speech.
+_PREPOSED_RE = re.compile("([\u0e40-\u0e44])([\u0e01-\u0e2e])|([\u0ec0-\u0ec4])([\u0e81-\u0eae])")
+# A Thai consonant under the thanthakhat (with its vowel) is silent: ศักดิ์ is "sak".
+_THAI_SILENT_RE = re.compile("[\u0e01-\u0e2e][\u0e34\u0e38]?\u0e4c")
+# Thai titles written onto the name: นาย (Mr), นาง (Mrs), นางสาว (Miss), เด็กชาย/หญิง.
+_THAI_TITLE_RE = re.compile("^(?:นางสาว|นาง|นาย|เด็กชาย|เด็กหญิง|ด\\.ช\\.|ด\\.ญ\\.)(?=[\u0e01-\u0e4e]{2})")
+# Sara am (also as NFKC leaves it: nikhahit + aa) is "am" in Thai and Lao.
+_SARA_AM_RE = re.compile("\u0e33|\u0e4d\u0e32|\u0eb3|\u0ecd\u0eb2")
 _NON_WORD = re.compile(r"[^\w\s]|_", re.UNICODE)
 _SPACES = re.compile(r"\s+")
 
@@ -40,12 +47,30 @@ def strip_diacritics(text: str) -> str:
     return unicodedata.normalize("NFC", stripped).replace("đ", "d").replace("Đ", "D")
 
 
+def _spoken_order(match: re.Match[str]) -> str:
+    if match.group(1):
+        return match.group(2) + match.group(1)
+    return match.group(4) + match.group(3)
+
+
 def transliterate(text: str) -> str:
-    """Romanise any script to ASCII Latin, reading Thai vowels in spoken order."""
-    if not text.isascii():
-        text = _THAI_PREPOSED_RE.sub(r"\2\1", text)
-        text = anyascii(text)
-    return text
+    """Romanise any script to ASCII Latin.
+
+    Myanmar script goes syllable by syllable (see ``romanise_myanmar``);
+    Thai and Lao preposed vowels are read in spoken order, Thai silent
+    letters and titles are dropped; everything else goes through anyascii.
+    """
+    if text.isascii():
+        return text
+    words = []
+    for word in text.split():
+        word = _THAI_TITLE_RE.sub("", word)
+        words.append(word)
+    text = " ".join(words)
+    text = _THAI_SILENT_RE.sub("", text)
+    text = _PREPOSED_RE.sub(_spoken_order, text)
+    text = romanise_myanmar(_SARA_AM_RE.sub("am", text))
+    return anyascii(text)
 
 
 def normalise_text(text: str, spec: Normalisation) -> str:

@@ -117,6 +117,13 @@ class SaltSpec:
 
 
 @dataclass(frozen=True)
+class SamplingSpec:
+    """``x-tiplink.sampling``: hash only a keyed share of a feature's tokens."""
+
+    rate: float
+
+
+@dataclass(frozen=True)
 class Feature:
     """One entry of ``features``.
 
@@ -146,6 +153,7 @@ class Feature:
     tokens: TokenSpec | None = None
     segment: str = RECORD_SEGMENT
     salt: SaltSpec | None = None
+    sampling: SamplingSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -382,12 +390,14 @@ def _parse_feature(index: int, raw: dict[str, Any], source: str,
     salt = None
     if "salt" in ext:
         salt = SaltSpec(column=ext["salt"]["column"], derive=ext["salt"].get("derive", "value"))
+    sampling = SamplingSpec(rate=float(ext["sampling"]["rate"])) if "sampling" in ext else None
     return Feature(
         index=index, identifier=identifier, format=fmt, comparison=comparison,
         bits_per_token=strategy.get("bitsPerToken"), bits_per_feature=strategy.get("bitsPerFeature"),
         hash_type=hash_raw["type"], prevent_singularity=prevent, missing_value=missing,
         columns=columns, optional_columns=optional, separator=ext.get("separator", " "),
-        normalise=normalise, tokens=tokens, segment=ext.get("segment", RECORD_SEGMENT), salt=salt)
+        normalise=normalise, tokens=tokens, segment=ext.get("segment", RECORD_SEGMENT), salt=salt,
+        sampling=sampling)
 
 
 def parse_schema(document: Any, source: str = "schema", name: str = "") -> LinkageSchema:

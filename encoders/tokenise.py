@@ -86,6 +86,8 @@ _CONSONANT_CLASSES = (
     # Romanisations of one sound across schemes (RTGS, ALA-LC, anyascii, folk).
     ("ph", "p"), ("th", "t"), ("kh", "k"), ("ch", "c"), ("sh", "s"), ("gh", "g"),
     ("j", "c"), ("z", "s"), ("x", "s"), ("q", "k"), ("v", "w"), ("f", "p"),
+    # Voicing is not stable across scripts (Thida / သီတာ "thi ta").
+    ("d", "t"), ("b", "p"), ("g", "k"),
 )
 _VOWELS = re.compile(r"[aeiouyhw']")
 _REPEATS = re.compile(r"(.)\1+")

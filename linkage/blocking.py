@@ -20,6 +20,7 @@ reported by the first table where it collides.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numba
@@ -308,10 +309,13 @@ def plan_keys(words: np.ndarray, counts: np.ndarray, bounds: np.ndarray,
     return np.vstack([sample_keys, *[e[None, :] for e in exact]]) if exact else sample_keys
 
 
-def candidates_from_keys(keys: np.ndarray, max_bucket: int = 2000
-                         ) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs sharing a key in some table, each pair once (from its first table)."""
-    parts_l, parts_r = [], []
+def iter_table_pairs(keys: np.ndarray, max_bucket: int = 2000
+                     ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Candidate pairs table by table, each pair once overall (from its first table).
+
+    Streaming keeps memory at one table's pairs however many tables there
+    are; callers that need every pair concatenate.
+    """
     for t in range(keys.shape[0]):
         order = np.argsort(keys[t], kind="stable")
         starts, ends = _bucket_bounds(keys[t][order], max_bucket)
@@ -323,11 +327,16 @@ def candidates_from_keys(keys: np.ndarray, max_bucket: int = 2000
         kept = np.zeros(len(starts), dtype=np.int64)
         _emit_table(order.astype(np.int64), starts, ends, keys, t, offsets, out_l, out_r, kept)
         mask = np.arange(len(out_l)) - np.repeat(offsets, room) < np.repeat(kept, room)
-        parts_l.append(out_l[mask])
-        parts_r.append(out_r[mask])
-    if not parts_l:
+        yield out_l[mask], out_r[mask]
+
+
+def candidates_from_keys(keys: np.ndarray, max_bucket: int = 2000
+                         ) -> tuple[np.ndarray, np.ndarray]:
+    """All pairs sharing a key in some table, each pair once."""
+    parts = list(iter_table_pairs(keys, max_bucket))
+    if not parts:
         return np.empty(0, np.int32), np.empty(0, np.int32)
-    return np.concatenate(parts_l), np.concatenate(parts_r)
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
 @numba.njit(parallel=True, cache=True)

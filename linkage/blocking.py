@@ -233,16 +233,19 @@ class TablePlan:
         exact: for each exact table, the segments hashed together (the
             first is the one that must be non-empty).
         description: human-readable summary for diagnostics.
+        pools: for each sampling table, the bits it may draw more from when
+            its buckets are too large (see :func:`plan_keys`).
     """
 
     samples: np.ndarray
     exact: tuple[tuple[int, ...], ...]
     description: dict
+    pools: tuple[np.ndarray, ...] = ()
 
 
 def plan_tables(words: np.ndarray, positions_by_segment: list[np.ndarray],
                 identifying: list[int], context: list[int], target: float = 2.0,
-                whole_tables: int | None = None, segment_tables: int = 10,
+                whole_tables: int | None = None, segment_tables: int = 20,
                 seed: int = 20240611) -> TablePlan:
     """Choose the blocking tables for data of this size and density.
 
@@ -274,6 +277,7 @@ def plan_tables(words: np.ndarray, positions_by_segment: list[np.ndarray],
         return positions[keep], float(np.mean(np.log(np.maximum(agree, 1e-6))))
 
     tables: list[np.ndarray] = []
+    pools: list[np.ndarray] = []
     description: dict = {"whole": {}, "segments": {}, "exact": []}
     all_positions = np.concatenate(positions_by_segment)
     useful, log_agree = informative(all_positions)
@@ -282,6 +286,7 @@ def plan_tables(words: np.ndarray, positions_by_segment: list[np.ndarray],
         k = min(k, len(useful))
         count = whole_tables if whole_tables is not None else int(np.clip(round(1.6 * k), 12, 48))
         tables += [rng.choice(useful, size=k, replace=False) for _ in range(count)]
+        pools += [useful] * count
         description["whole"] = {"tables": count, "bits_per_key": k}
     for s in identifying:
         useful, log_agree = informative(positions_by_segment[s])
@@ -290,23 +295,53 @@ def plan_tables(words: np.ndarray, positions_by_segment: list[np.ndarray],
         k = int(np.clip(math.ceil(wanted / min(log_agree, -1e-3)), 4, 64))
         k = min(k, len(useful) // 2)
         tables += [rng.choice(useful, size=k, replace=False) for _ in range(segment_tables)]
+        pools += [useful] * segment_tables
         description["segments"][s] = {"tables": segment_tables, "bits_per_key": k}
-    width = max((len(t) for t in tables), default=1)
-    samples = np.full((len(tables), width), -1, dtype=np.int64)
+    samples = np.full((len(tables), 64), -1, dtype=np.int64)
     for t, table in enumerate(tables):
         samples[t, :len(table)] = table
     exact = tuple((s, *context) for s in identifying)
     description["exact"] = [list(e) for e in exact]
-    return TablePlan(samples, exact, description)
+    return TablePlan(samples, exact, description, tuple(pools))
 
 
-def plan_keys(words: np.ndarray, counts: np.ndarray, bounds: np.ndarray,
-              plan: TablePlan) -> np.ndarray:
-    """Keys of every record in every table of the plan: ``(tables, n)``."""
-    sample_keys = _keys(words, plan.samples)
+def _colliding_pairs(keys: np.ndarray, max_bucket: int) -> int:
+    _, sizes = np.unique(keys, return_counts=True)
+    sizes = sizes[sizes <= max_bucket]
+    return int((sizes * (sizes - 1) // 2).sum())
+
+
+def plan_keys(words: np.ndarray, counts: np.ndarray, bounds: np.ndarray, plan: TablePlan,
+              pairs_per_record: float | None = 10.0, max_bucket: int = 2000,
+              seed: int = 7) -> np.ndarray:
+    """Keys of every record in every table of the plan: ``(tables, n)``.
+
+    Real registers are far from random: people share birth years, places and
+    name parts, so a key sized for random data can put thousands of records
+    in one bucket. With ``pairs_per_record`` set, a sampling table whose
+    buckets hold more than that many pairs per record draws two more bits
+    from its pool, until it fits (or has 64 bits): the candidate count stays
+    linear in the number of records.
+    """
+    n = words.shape[0]
+    samples = plan.samples.copy()
+    keys = _keys(words, samples)
+    if pairs_per_record is not None and plan.pools:
+        rng = np.random.default_rng(seed)
+        budget = pairs_per_record * n
+        for t in range(samples.shape[0]):
+            while _colliding_pairs(keys[t], max_bucket) > budget:
+                used = samples[t][samples[t] >= 0]
+                k = len(used)
+                free = np.setdiff1d(plan.pools[t], used)
+                if k >= 64 or len(free) == 0:
+                    break
+                extra = rng.choice(free, size=min(2, 64 - k, len(free)), replace=False)
+                samples[t, k:k + len(extra)] = extra
+                keys[t] = _keys(words, samples[t:t + 1])[0]
     exact = [_exact_keys(words, counts, np.asarray(segs, dtype=np.int64), bounds, segs[0])
              for segs in plan.exact]
-    return np.vstack([sample_keys, *[e[None, :] for e in exact]]) if exact else sample_keys
+    return np.vstack([keys, *[e[None, :] for e in exact]]) if exact else keys
 
 
 def iter_table_pairs(keys: np.ndarray, max_bucket: int = 2000

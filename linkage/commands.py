@@ -1,8 +1,7 @@
-"""Command-line subcommands of the linkage stage.
+"""Command-line subcommands of the linkage stage: ``link``, ``estimate``, ``report``.
 
 Each subcommand registers itself through its own ``register_*`` function,
-and :func:`register` calls them all, so stages added later (``link``) slot
-in beside these without touching them.
+and :func:`register` calls them all.
 """
 
 from __future__ import annotations
@@ -11,12 +10,14 @@ import argparse
 import json
 import os
 import sys
+from typing import Any
 
 from tiplink.errors import InputError, TiplinkError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the linkage stage's subcommands to the ``tiplink`` parser."""
+    register_link(subparsers)
     register_estimate(subparsers)
     register_report(subparsers)
 
@@ -98,6 +99,8 @@ def run_estimate(args: argparse.Namespace) -> int:
         raise InputError('--method fixed needs --model, e.g. --model "[12,23]"')
     if args.model and method != "fixed":
         raise InputError("--model applies only to --method fixed")
+    if (maxorder is not None or ntop is not None) and method != "bic":
+        raise InputError("--max-order and --top-models apply only to --method bic")
     table = read_table(args.table)
     model = None
     if args.model:
@@ -152,4 +155,86 @@ def run_report(args: argparse.Namespace) -> int:
 
     doc = read_counts_json(args.counts)
     write_report(doc, args.output, title=args.title)
+
+
+# --------------------------------------------------------------------------
+# tiplink link
+# --------------------------------------------------------------------------
+
+def register_link(subparsers: Any) -> None:
+    """``tiplink link EXTRACT [EXTRACT ...] --clusters CSV --counts JSON [--threshold T]``."""
+    parser = subparsers.add_parser(
+        "link",
+        help="link and deduplicate encoded extracts; write clusters and counts",
+        description=(
+            "Link encoded extracts (one per party) and deduplicate within each. "
+            "Inputs are tiplink extracts or clkhash CLK JSON files given as PARTY=FILE.json "
+            "(record ids are then 0-based row numbers). A single input is deduplicated."
+        ),
+    )
+    parser.add_argument("extracts", nargs="+", metavar="EXTRACT",
+                        help="extract file, or PARTY=CLKS.json")
+    parser.add_argument("--clusters", required=True, metavar="CLUSTERS.csv",
+                        help="output: party,record_id,entity_id for every input record")
+    parser.add_argument("--counts", required=True, metavar="COUNTS.json",
+                        help="output: unique entities, per-party counts, capture histories, "
+                             "population estimate")
+    parser.add_argument("--threshold", type=_threshold, default=None, metavar="T",
+                        help="Dice threshold on the whole encoding (default: the engine "
+                             "fits its own decision rule to the data)")
+    parser.add_argument("--min-cell-count", type=int, default=0, metavar="K",
+                        help="suppress capture-history cells below K (default 0: none)")
+    parser.add_argument("--diagnostics", metavar="FILE",
+                        help="also write the model and timing diagnostics as JSON")
+    parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    parser.set_defaults(handler=run_link)
+
+
+def _threshold(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("must be a number in (0, 1]") from None
+    if not 0.0 < value <= 1.0:
+        raise argparse.ArgumentTypeError("must be a number in (0, 1]")
+    return value
+
+
+def run_link(args: argparse.Namespace) -> int:
+    """Handler of ``tiplink link``."""
+    import sys
+
+    from tiplink.atomic import atomic_output
+    from tiplink.errors import InputError
+    from tiplink.linkage.counts import counts_document
+    from tiplink.linkage.engine import link_extracts
+    from tiplink.linkage.inputs import read_input
+
+    if args.min_cell_count < 0:
+        raise InputError("--min-cell-count must be 0 or more")
+    extracts, names = [], []
+    for spec in args.extracts:
+        extract, name = read_input(spec)
+        extracts.append(extract)
+        names.append(name)
+
+    def progress(fraction: float) -> None:
+        if not args.quiet and sys.stderr.isatty():
+            print(f"\rlinking: {fraction:5.0%}", end="" if fraction < 1 else "\n",
+                  file=sys.stderr, flush=True)
+
+    result = link_extracts(extracts, threshold=args.threshold, progress=progress, names=names)
+    document = counts_document(parties=result.parties, records_per_party=result.records,
+                               entity_party_sets=result.party_sets,
+                               min_cell_count=args.min_cell_count)
+    # Write both outputs only once everything has been computed, each atomically.
+    with atomic_output(args.clusters, "w") as handle:
+        result.clusters.to_csv(handle, index=False, lineterminator="\n")
+    with atomic_output(args.counts, "w") as handle:
+        json.dump(document, handle, indent=2)
+        handle.write("\n")
+    if args.diagnostics:
+        with atomic_output(args.diagnostics, "w") as handle:
+            json.dump(result.diagnostics, handle, indent=2, default=float)
+            handle.write("\n")
     return 0

@@ -21,13 +21,19 @@ from pathlib import Path
 from typing import Any
 
 from tiplink.errors import InputError
-from tiplink.linkage.estimate import MAX_LISTS, MIN_LISTS, CaptureTable, EstimationError
+from tiplink.linkage.estimate import (
+    DEFAULT_SEED,
+    MAX_LISTS,
+    MIN_LISTS,
+    CaptureTable,
+    EstimationError,
+)
 
 # Bootstrap replicates for the estimate embedded in COUNTS.json: enough for a
 # stable 95% BCa interval, small enough to keep `link` and the service quick
-# (stepwise on five parties: about 2 s; see docs/estimation.md).
-COUNTS_BOOTSTRAP = 500
-COUNTS_SEED = 20130101
+# (stepwise on five parties: about 2.5 s idle; see docs/estimation.md).
+COUNTS_BOOTSTRAP = 200
+COUNTS_SEED = DEFAULT_SEED
 
 
 def cell_key(parties: Iterable[str]) -> frozenset[str]:
@@ -62,7 +68,7 @@ def counts_document(
         min_cell_count: small-cell threshold K (cells with 0 < count < K are
             suppressed, with secondary suppression); 0 turns it off.
         estimate_kwargs: options for :func:`tiplink.linkage.estimate.estimate`
-            (default: stepwise, 500 bootstrap replicates, fixed seed), or
+            (default: stepwise, 200 bootstrap replicates, fixed seed), or
             ``{"skip": True}`` to leave the estimate out.
 
     Returns:
@@ -87,7 +93,7 @@ def counts_document(
         "unique_entities": unique_entities,
         "unique_per_party": unique_per_party,
     }
-    protection = protect_table(names, histories, min_cell_count)
+    protection = protect_table(names, histories, min_cell_count, doc["records"])
     ordered = sorted(histories, key=lambda k: (len(k), sorted(k)))
     cells = []
     for key in ordered:
@@ -104,7 +110,8 @@ def counts_document(
         if name == "unique_entities":
             doc["unique_entities"] = None
         else:
-            doc["unique_per_party"][name.split(":", 1)[1]] = None
+            field, party = name.split(":", 1)
+            doc["records" if field == "records" else "unique_per_party"][party] = None
     if protection.suppressed:
         doc["min_cell_count"] = min_cell_count
         doc["suppressed_totals"] = sorted(protection.suppressed_totals)
@@ -217,7 +224,8 @@ def validate_counts(doc: Any, path: Path | None = None) -> None:
             if not isinstance(value, dict) or not set(value) <= known:
                 raise _fail(path, key, "must map party names from 'parties' to counts")
             for party, count in value.items():
-                if not (_is_count(count) or (count is None and key == "unique_per_party")):
+                # null: withheld by the small-cell protection.
+                if not (_is_count(count) or count is None):
                     raise _fail(path, f"{key}[{party!r}]", "must be a non-negative integer")
     if "unique_entities" in doc and not (
         _is_count(doc["unique_entities"]) or doc["unique_entities"] is None

@@ -42,8 +42,6 @@ from dataclasses import dataclass, field
 from itertools import combinations
 
 import numpy as np
-from scipy import stats
-from scipy.optimize import linprog
 from scipy.special import gammaln, xlogy
 
 from tiplink.errors import TiplinkError
@@ -56,6 +54,8 @@ DEFAULT_PTHRESH = 0.02
 DEFAULT_BOOTSTRAP = 1000
 DEFAULT_SEED = 1234  # the R packages' default ``iseed``
 CI_LEVELS = (0.025, 0.975)
+# Below this many bootstrap replicates, worker processes cost more than they save.
+POOL_MIN_REPLICATES = 200
 
 # Default maximum interaction order for BIC, by number of lists (the R
 # package's choice: the saturated model is never identifiable, and for six
@@ -317,6 +317,8 @@ def check_model(table: CaptureTable, model: Model) -> int:
 
 @functools.lru_cache(maxsize=262_144)
 def _check_cached(m: int, support: int, model: Model) -> int:
+    from scipy.optimize import linprog  # imported on first use: keeps start-up fast
+
     ysup = np.array([(support >> c) & 1 for c in range(1 << m)], dtype=float)
     nstar = _nstar(m, ysup)
     keep, est, _ = _layout(m, nstar, model)
@@ -467,6 +469,8 @@ def stepwise_fit(
     Raises:
         EstimationError: if no finite estimate exists.
     """
+    from scipy import stats
+
     m = table.nlists
     model = _require_main_effects(table)
     starts = starts or {}
@@ -556,12 +560,25 @@ def bic_ranking(
     llsat = _saturated_loglik(y)
     heap: list[tuple[float, int, ModelFit]] = []  # max-heap on BIC via negation
     limit = len(models) if top is None else top
+    # Models come in order of size, so a model one term smaller has usually
+    # been fitted already: its estimates are a close start for IRLS, which
+    # then needs about half the iterations. Diverging fits (MLE at infinity)
+    # are not used as starts.
+    earlier: dict[Model, Mapping[int, float]] = {}
     for idx in order:
         model = models[idx]
         threshold = -heap[0][0] if len(heap) >= limit else math.inf
         if len(model) * logn - 2.0 * llsat >= threshold:
             break
-        fitted = fit_model(table, model, starts.get(model))
+        start = starts.get(model)
+        if start is None:
+            for gen in model_generators(model):
+                start = earlier.get(model - {gen})
+                if start is not None:
+                    break
+        fitted = fit_model(table, model, start)
+        if fitted is not None and max(abs(v) for v in fitted.params.values()) < 25:
+            earlier[model] = fitted.params
         if fitted is None or not fitted.bic < threshold:
             continue
         if check_model(table, model) != 0:
@@ -620,6 +637,8 @@ def bca_interval(
     the adjusted levels are read off the replicates with the Hyndman-Fan
     type 8 quantile, as R's ``quantile(type = 8)``.
     """
+    from scipy import stats
+
     reps = np.asarray(replicates, dtype=float)
     n = len(reps)
     share = float(np.mean(reps < estimate))
@@ -721,7 +740,9 @@ def bootstrap_replicates(
     rng = np.random.default_rng(seed)
     cells = np.asarray(table.cells, dtype=float)
     draws = rng.multinomial(table.observed, cells / cells.sum(), size=n)
-    if workers <= 1 or n < 4 * workers or not isinstance(estimator, Estimator):
+    # Starting worker processes costs about a second each: only worth it for
+    # long runs.
+    if workers <= 1 or n < POOL_MIN_REPLICATES or not isinstance(estimator, Estimator):
         return np.asarray(_evaluate_any(estimator, table.lists, draws), dtype=float)
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor

@@ -41,6 +41,7 @@ from scipy.optimize import linprog
 DEFAULT_MIN_CELL_COUNT = 5
 
 _EPS = 1e-7
+_MAX_TRIALS = 40
 
 
 @dataclass(frozen=True)
@@ -51,14 +52,16 @@ class Item:
         key: identifies the item for the caller (e.g. a history, a total name).
         support: indices of the base cells it adds up.
         value: its exact value.
-        kind: ``cell`` (may be suppressed freely) or ``total`` (suppressed
-            only when cells cannot protect).
+        kind: ``cell`` (may be suppressed freely), ``total`` (an exact sum,
+            suppressed only when cells cannot protect) or ``bound`` (a
+            published upper bound on the sum, such as a party's record
+            count, which is at least its number of unique people).
     """
 
     key: Any
     support: tuple[int, ...]
     value: int
-    kind: Literal["cell", "total"]
+    kind: Literal["cell", "total", "bound"]
 
 
 @dataclass(frozen=True)
@@ -88,7 +91,10 @@ def feasible_interval(
     for i, item in enumerate(items):
         row = np.zeros(nbase)
         row[list(item.support)] = 1.0
-        if i not in hidden:
+        if i not in hidden and item.kind == "bound":
+            ub_rows.append(row)
+            ub_rhs.append(float(item.value))
+        elif i not in hidden:
             eq_rows.append(row)
             eq_rhs.append(float(item.value))
         elif item.kind == "cell" and item.value > 0:
@@ -155,24 +161,41 @@ def suppress(nbase: int, items: Sequence[Item], min_cell_count: int) -> frozense
         bad = [i for i, (_, ok) in verdicts.items() if not ok]
         return sorted(bad, key=lambda i: (i not in primary, i))
 
-    def candidates(kind: str) -> list[int]:
+    def candidates(kind: str, target: int) -> list[int]:
+        # Base cells that share a published equation (other than a grand
+        # total) with the target: hiding one of them is what can help.
+        tsup = set(items[target].support)
+        near: set[int] = set()
+        for it in items:
+            if len(it.support) < nbase and tsup.intersection(it.support):
+                near.update(it.support)
         pool = [
             i
             for i, it in enumerate(items)
-            if i not in hidden and it.kind == kind and (it.value > 0 or kind == "total")
+            if i not in hidden and it.kind == kind and (it.value > 0 or kind != "cell")
         ]
-        # Cheapest first: small cells lose least; for totals, per-group
-        # totals before grand totals (larger support last).
-        return sorted(pool, key=lambda i: (len(items[i].support), items[i].value, i))
+        # Related first, then cheapest: small cells lose least; for totals,
+        # per-group totals before grand totals (larger support last).
+        return sorted(
+            pool,
+            key=lambda i: (
+                not near.intersection(items[i].support),
+                len(items[i].support),
+                items[i].value,
+                i,
+            ),
+        )
 
     bad = failing()
     while bad:
         target = bad[0]
         before = feasible_interval(nbase, items, hidden, target)
         choice = None
-        for kind in ("cell", "total"):
+        for kind in ("cell", "total", "bound"):
             best_gain, best = 0.0, None
-            for c in candidates(kind):
+            # Trying every candidate costs two LPs each; the related,
+            # cheapest ones are tried first and the search is capped.
+            for c in candidates(kind, target)[:_MAX_TRIALS]:
                 after = feasible_interval(nbase, items, hidden | {c}, target)
                 if is_protected(items[target], after, min_cell_count):
                     choice = c
@@ -185,7 +208,7 @@ def suppress(nbase: int, items: Sequence[Item], min_cell_count: int) -> frozense
             if choice is None:
                 # No single addition helps yet (several are needed together):
                 # take the cheapest and go on; hiding more never hurts.
-                pool = candidates(kind)
+                pool = candidates(kind, target)
                 choice = pool[0] if pool else None
             if choice is not None:
                 break
@@ -197,7 +220,7 @@ def suppress(nbase: int, items: Sequence[Item], min_cell_count: int) -> frozense
     # then group totals, then large cells).
     secondary = sorted(
         (i for i in hidden if i not in primary),
-        key=lambda i: (items[i].kind != "total", -len(items[i].support), -items[i].value),
+        key=lambda i: (items[i].kind == "cell", -len(items[i].support), -items[i].value),
     )
     for i in secondary:
         trial = hidden - {i}
@@ -310,8 +333,9 @@ class TableProtection:
 
     Attributes:
         suppressed: histories whose counts are withheld.
-        suppressed_totals: ``"unique_entities"`` and/or ``"unique_per_party:NAME"``
-            withheld because cells alone could not protect.
+        suppressed_totals: ``"unique_entities"``, ``"unique_per_party:NAME"``
+            and/or ``"records:NAME"`` withheld because cells alone could not
+            protect.
         intervals: each withheld history's feasible range for an intruder.
     """
 
@@ -321,13 +345,29 @@ class TableProtection:
 
 
 def _total_name(key: tuple) -> str:
-    return "unique_entities" if key[0] == "unique_entities" else f"unique_per_party:{key[2]}"
+    return "unique_entities" if key[0] == "unique_entities" else f"{key[0]}:{key[2]}"
+
+
+def record_bounds(
+    parties: Sequence[str], records: Mapping[str, int] | None, items: Sequence[Item]
+) -> list[Item]:
+    """Published record counts as upper bounds on each party's unique people."""
+    out = []
+    for it in items:
+        if it.kind == "total" and it.key[0] == "unique_per_party" and it.key[1] is None:
+            party = it.key[2]
+            value = (records or {}).get(party)
+            # A record count below the unique count is not real data; skip it.
+            if isinstance(value, int) and value >= it.value:
+                out.append(Item(("records", None, party), it.support, value, "bound"))
+    return out
 
 
 def protect_table(
     parties: Sequence[str],
     histories: Mapping[frozenset[str], int],
     min_cell_count: int = DEFAULT_MIN_CELL_COUNT,
+    records: Mapping[str, int] | None = None,
 ) -> TableProtection:
     """Suppress small cells of one capture-history table, with secondary suppression.
 
@@ -335,15 +375,19 @@ def protect_table(
         parties: the parties (sorted or not; order is irrelevant).
         histories: exact counts by set of parties.
         min_cell_count: K; 0 turns suppression off.
+        records: published record counts per party; each bounds the party's
+            unique count from above (a party with 3 records has at most 3
+            people), so the audit uses them too.
     """
     parties = list(parties)
     if min_cell_count <= 1 or not any(0 < v < min_cell_count for v in histories.values()):
         return TableProtection(frozenset(), frozenset(), {})
     nbase, items = table_items(parties, [histories], [None])
+    items = items + record_bounds(parties, records, items)
     hidden = suppress(nbase, items, min_cell_count)
     verdicts = audit(nbase, items, hidden, min_cell_count)
     cells = {items[i].key[2]: verdicts[i][0] for i in hidden if items[i].kind == "cell"}
-    totals = frozenset(_total_name(items[i].key) for i in hidden if items[i].kind == "total")
+    totals = frozenset(_total_name(items[i].key) for i in hidden if items[i].kind != "cell")
     return TableProtection(frozenset(cells), totals, cells)
 
 
@@ -429,6 +473,7 @@ def audit_document_cells(
     unique_entities: int | None,
     unique_per_party: Mapping[str, int | None],
     min_cell_count: int,
+    records: Mapping[str, int | None] | None = None,
 ) -> dict[frozenset[str], tuple[Interval, bool]]:
     """Audit a published COUNTS.json-style block against the exact table.
 
@@ -437,6 +482,9 @@ def audit_document_cells(
     feasible interval and whether it meets the protection rule.
     """
     nbase, items = table_items(list(parties), [exact], [None])
+    items = items + record_bounds(
+        parties, {k: v for k, v in (records or {}).items() if v is not None}, items
+    )
     shown = {frozenset(c["parties"]) for c in published if not c.get("suppressed")}
     hidden = set()
     for i, it in enumerate(items):

@@ -187,7 +187,8 @@ def render_report(doc: Mapping[str, Any], title: str = "Victims known to agencie
     unique = doc.get("unique_per_party", {})
     cells = doc["capture_histories"]
     est = doc.get("estimate")
-    total_records = sum(v for v in records.values() if isinstance(v, int))
+    # A withheld (null) record count makes the total unknown, not smaller.
+    total_records = None if any(v is None for v in records.values()) else sum(records.values())
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',

@@ -15,9 +15,7 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterator
-from typing import Any
 
 import pandas as pd
 
@@ -60,29 +58,3 @@ def parse_cluster_blob(blob: bytes) -> Iterator[tuple[str, str]]:
     for line in blob.decode("utf-8").splitlines():
         record_id, _, entity = line.partition("\t")
         yield record_id, entity
-
-
-def suppress_counts(doc: dict[str, Any], min_cell_count: int) -> dict[str, Any]:
-    """Suppress small capture-history cells; ``min_cell_count`` 0 turns it off.
-
-    Every cell gets a ``suppressed`` flag; a suppressed cell has ``count``
-    None. Returns a new document.
-    """
-    out = copy.deepcopy(doc)
-    cells = out.get("capture_histories", [])
-    for cell in cells:
-        cell["suppressed"] = bool(
-            min_cell_count > 0 and cell.get("count") is not None
-            and 0 < cell["count"] < min_cell_count)
-    hidden = [c for c in cells if c["suppressed"]]
-    if len(hidden) == 1:
-        others = [c for c in cells if not c["suppressed"] and c.get("count")]
-        if others:
-            min(others, key=lambda c: c["count"])["suppressed"] = True
-    for cell in cells:
-        if cell["suppressed"]:
-            cell["count"] = None
-    if min_cell_count > 0:
-        out["suppression"] = {"min_cell_count": min_cell_count,
-                              "suppressed_cells": sum(c["suppressed"] for c in cells)}
-    return out

@@ -115,8 +115,9 @@ def run_job(config: WorkerConfig, ticket: RunTicket, parent_pid: int) -> None:
         extracts = [assemble_extract(store, ticket.project_id, u.pk, u.header_json)
                     for u in uploads]
         store.set_progress(ticket, 0.05)
-        clusters = linkage_adapter.link(extracts, progress=progress)
-        counts = linkage_adapter.counts(clusters, extracts, project.min_cell_count)
+        result = linkage_adapter.link(extracts, progress=progress)
+        clusters = result.clusters
+        counts = linkage_adapter.counts(result, project.min_cell_count)
         opaque = opaque_entity_ids(clusters, keys, ticket.project_id, ticket.run_id,
                                    project.entity_id_policy)
         blobs = {f"clusters:{party}": blob

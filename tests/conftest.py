@@ -33,15 +33,25 @@ class Completed:
     stderr: str
 
 
-def run_tiplink(args: Sequence[str], cwd: Path | None = None, timeout: float = 300,
-                env: dict[str, str] | None = None) -> Completed:
+def run_tiplink(
+    args: Sequence[str],
+    cwd: Path | None = None,
+    timeout: float = 300,
+    env: dict[str, str] | None = None,
+) -> Completed:
     """Run ``tiplink`` as users do, in a subprocess."""
     full_env = dict(os.environ)
     full_env.pop("TIPLINK_DEBUG", None)
     if env:
         full_env.update(env)
-    proc = subprocess.run([*tiplink_command(), *map(str, args)], cwd=cwd, capture_output=True,
-                          text=True, timeout=timeout, env=full_env)
+    proc = subprocess.run(
+        [*tiplink_command(), *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=full_env,
+    )
     return Completed(proc.returncode, proc.stdout, proc.stderr)
 
 

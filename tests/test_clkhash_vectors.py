@@ -45,9 +45,22 @@ def test_api_matches_clkhash(case: str) -> None:
 def test_cli_clkhash_json_is_byte_compatible(case: str, tmp_path: Path) -> None:
     folder = DATA / "clkhash" / case
     out = tmp_path / "clks.json"
-    result = run_tiplink(["encode", folder / "records.csv", "--schema", folder / "schema.json",
-                          "--secret-file", folder / "secret.txt", "--party", "p",
-                          "--output", out, "--format", "clkhash-json"])
+    result = run_tiplink(
+        [
+            "encode",
+            folder / "records.csv",
+            "--schema",
+            folder / "schema.json",
+            "--secret-file",
+            folder / "secret.txt",
+            "--party",
+            "p",
+            "--output",
+            out,
+            "--format",
+            "clkhash-json",
+        ]
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(out.read_text())["clks"] == expected_clks(case)
 

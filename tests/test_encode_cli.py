@@ -30,8 +30,21 @@ def write_csv(path: Path, rows: list[str] = ROWS, header: str = HEADER) -> Path:
 
 
 def encode(input_path: Path, secret: Path, out: Path, *extra: str):
-    return run_tiplink(["encode", input_path, "--schema", "victim", "--secret-file", secret,
-                        "--party", "police", "--output", out, *extra])
+    return run_tiplink(
+        [
+            "encode",
+            input_path,
+            "--schema",
+            "victim",
+            "--secret-file",
+            secret,
+            "--party",
+            "police",
+            "--output",
+            out,
+            *extra,
+        ]
+    )
 
 
 def test_keygen_writes_private_random_secret(tmp_path: Path) -> None:
@@ -94,8 +107,12 @@ def test_row_numbers_are_ids_without_id_column(tmp_path: Path, secret_file: Path
 
 def test_clkhash_json_format_in_row_order(tmp_path: Path, secret_file: Path) -> None:
     out = tmp_path / "clks.json"
-    assert encode(write_csv(tmp_path / "in.csv"), secret_file, out,
-                  "--format", "clkhash-json").returncode == 0
+    assert (
+        encode(
+            write_csv(tmp_path / "in.csv"), secret_file, out, "--format", "clkhash-json"
+        ).returncode
+        == 0
+    )
     clks = json.loads(out.read_text())["clks"]
     assert len(clks) == 5 and len(set(clks)) == 5
 
@@ -113,6 +130,7 @@ def test_another_secret_gives_another_key_check(tmp_path: Path, secret_file: Pat
 
 # --- bad input: one line naming file, row and column; no output left ---------
 
+
 def assert_failed_cleanly(result, out: Path, *fragments: str) -> str:
     message = assert_one_line_error(result, *fragments)
     assert not out.exists()
@@ -125,16 +143,21 @@ def test_missing_column(tmp_path: Path, secret_file: Path) -> None:
     rows = [",".join(r.split(",")[:4] + r.split(",")[5:]) for r in ROWS]
     path = write_csv(tmp_path / "in.csv", rows, header)
     out = tmp_path / "out.tle"
-    assert_failed_cleanly(encode(path, secret_file, out), out, "in.csv", "row 0",
-                          "'date_of_birth'", "missing")
+    assert_failed_cleanly(
+        encode(path, secret_file, out), out, "in.csv", "row 0", "'date_of_birth'", "missing"
+    )
 
 
-def test_unparsable_date_names_row_and_column_not_value(tmp_path: Path,
-                                                        secret_file: Path) -> None:
+def test_unparsable_date_names_row_and_column_not_value(tmp_path: Path, secret_file: Path) -> None:
     rows = [*ROWS[:2], "POL-3,Siti,,F,31/12/1999,IDN,Lombok", *ROWS[3:]]
     out = tmp_path / "out.tle"
-    message = assert_failed_cleanly(encode(write_csv(tmp_path / "in.csv", rows), secret_file,
-                                           out), out, "in.csv", "row 3", "'date_of_birth'")
+    message = assert_failed_cleanly(
+        encode(write_csv(tmp_path / "in.csv", rows), secret_file, out),
+        out,
+        "in.csv",
+        "row 3",
+        "'date_of_birth'",
+    )
     assert "31/12/1999" not in message and "Siti" not in message
 
 
@@ -177,14 +200,27 @@ def test_unterminated_quote(tmp_path: Path, secret_file: Path) -> None:
 
 
 def test_invalid_schema_names_feature(tmp_path: Path, secret_file: Path) -> None:
-    schema = json.loads((Path(__file__).parent / "data/clkhash/names_bigram_doublehash/"
-                         "schema.json").read_text())
+    schema = json.loads(
+        (Path(__file__).parent / "data/clkhash/names_bigram_doublehash/schema.json").read_text()
+    )
     schema["features"][2]["hashing"]["strategy"] = {"bitsPerTokens": 15}
     schema_path = tmp_path / "bad.json"
     schema_path.write_text(json.dumps(schema))
     out = tmp_path / "out.tle"
-    result = run_tiplink(["encode", write_csv(tmp_path / "in.csv"), "--schema", schema_path,
-                          "--secret-file", secret_file, "--party", "p", "--output", out])
+    result = run_tiplink(
+        [
+            "encode",
+            write_csv(tmp_path / "in.csv"),
+            "--schema",
+            schema_path,
+            "--secret-file",
+            secret_file,
+            "--party",
+            "p",
+            "--output",
+            out,
+        ]
+    )
     assert_failed_cleanly(result, out, "bad.json", "'family_name'", "strategy")
 
 
@@ -192,8 +228,20 @@ def test_schema_not_json(tmp_path: Path, secret_file: Path) -> None:
     schema_path = tmp_path / "bad.json"
     schema_path.write_text("{ nope")
     out = tmp_path / "out.tle"
-    result = run_tiplink(["encode", write_csv(tmp_path / "in.csv"), "--schema", schema_path,
-                          "--secret-file", secret_file, "--party", "p", "--output", out])
+    result = run_tiplink(
+        [
+            "encode",
+            write_csv(tmp_path / "in.csv"),
+            "--schema",
+            schema_path,
+            "--secret-file",
+            secret_file,
+            "--party",
+            "p",
+            "--output",
+            out,
+        ]
+    )
     assert_failed_cleanly(result, out, "bad.json", "not valid JSON", "line 1")
 
 
@@ -206,15 +254,21 @@ def test_missing_secret_file(tmp_path: Path) -> None:
 def test_duplicate_record_ids(tmp_path: Path, secret_file: Path) -> None:
     rows = [*ROWS, ROWS[1]]
     out = tmp_path / "out.tle"
-    assert_failed_cleanly(encode(write_csv(tmp_path / "in.csv", rows), secret_file, out), out,
-                          "row 6", "'record_id'", "unique")
+    assert_failed_cleanly(
+        encode(write_csv(tmp_path / "in.csv", rows), secret_file, out),
+        out,
+        "row 6",
+        "'record_id'",
+        "unique",
+    )
 
 
 def test_bad_enum_value(tmp_path: Path, secret_file: Path) -> None:
     rows = [*ROWS[:1], "POL-2,Huong,Nguyen,female,1995,VNM,x", *ROWS[2:]]
     out = tmp_path / "out.tle"
-    assert_failed_cleanly(encode(write_csv(tmp_path / "in.csv", rows), secret_file, out), out,
-                          "row 2", "'sex'")
+    assert_failed_cleanly(
+        encode(write_csv(tmp_path / "in.csv", rows), secret_file, out), out, "row 2", "'sex'"
+    )
 
 
 def test_unsupported_extension(tmp_path: Path, secret_file: Path) -> None:
@@ -232,10 +286,14 @@ def test_corrupt_xlsx(tmp_path: Path, secret_file: Path) -> None:
 
 
 @pytest.mark.parametrize("workers", ["1", "2"])
-def test_parallel_workers_give_identical_output(tmp_path: Path, secret_file: Path,
-                                                workers: str) -> None:
-    rows = [f"R{i},Name{i % 97},Fam{i % 89},{'FM'[i % 2]},19{50 + i % 50}-0{1 + i % 9}-1{i % 9},"
-            f"THA,Place{i % 13}" for i in range(3000)]
+def test_parallel_workers_give_identical_output(
+    tmp_path: Path, secret_file: Path, workers: str
+) -> None:
+    rows = [
+        f"R{i},Name{i % 97},Fam{i % 89},{'FM'[i % 2]},19{50 + i % 50}-0{1 + i % 9}-1{i % 9},"
+        f"THA,Place{i % 13}"
+        for i in range(3000)
+    ]
     path = write_csv(tmp_path / "in.csv", rows)
     reference = tmp_path / "ref.tle"
     assert encode(path, secret_file, reference, "--workers", "1").returncode == 0
@@ -258,5 +316,16 @@ def test_reader_streams_in_bounded_batches(tmp_path: Path) -> None:
 
     rows = [f"R{i},a,b,F,1990,THA,x" for i in range(2500)]
     reader = open_table(write_csv(tmp_path / "in.csv", rows))
-    sizes = [len(batch.rows) for batch in reader.batches(batch_size=1000)]
+    sizes = [batch.length for batch in reader.batches(batch_size=1000)]
     assert sizes == [1000, 1000, 500]
+
+
+@pytest.mark.parametrize("width", [1, 2, 3, 4, 5, 64, 127, 128])
+def test_vectorised_base64_equals_standard(width: int) -> None:
+    import base64
+
+    from tiplink.encoders.pipeline import base64_rows
+
+    rows = np.random.default_rng(width).integers(0, 256, (40, width), dtype=np.uint8)
+    expected = [base64.b64encode(row.tobytes()).decode() for row in rows]
+    assert [bytes(line).decode() for line in base64_rows(rows)] == expected

@@ -10,20 +10,34 @@ from tiplink.encoders.clk import Encoder
 from tiplink.encoders.normalise import normalise_text
 from tiplink.encoders.schema import Normalisation, load_schema
 
-COLUMNS = ["record_id", "given_name", "family_name", "sex", "date_of_birth", "nationality",
-           "place_of_origin"]
+COLUMNS = [
+    "record_id",
+    "given_name",
+    "family_name",
+    "sex",
+    "date_of_birth",
+    "nationality",
+    "place_of_origin",
+]
 SCHEMA = load_schema("victim")
 NAME_TEXT = st.text(
     alphabet=st.characters(codec="utf-8", categories=("L", "M", "Zs", "Pd", "Po", "Nd")),
-    max_size=30)
+    max_size=30,
+)
 DATES = st.one_of(
     st.just(""),
     st.dates().filter(lambda d: 1900 <= d.year <= 2100).map(lambda d: d.isoformat()),
     st.integers(1900, 2100).map(str),
     st.tuples(st.integers(1900, 2100), st.integers(1, 12)).map(lambda t: f"{t[0]}-{t[1]:02d}"),
 )
-RECORDS = st.tuples(NAME_TEXT, NAME_TEXT, st.sampled_from(["F", "M", "X", ""]), DATES,
-                    st.sampled_from(["THA", "VNM", "", "MMR"]), NAME_TEXT)
+RECORDS = st.tuples(
+    NAME_TEXT,
+    NAME_TEXT,
+    st.sampled_from(["F", "M", "X", ""]),
+    DATES,
+    st.sampled_from(["THA", "VNM", "", "MMR"]),
+    NAME_TEXT,
+)
 
 
 def encode(record: tuple, secret: bytes) -> np.ndarray:
@@ -48,8 +62,7 @@ def test_encoding_is_deterministic(record: tuple) -> None:
 @given(RECORDS)
 def test_same_record_same_secret_across_encoders_and_batches(record: tuple) -> None:
     encoder = Encoder(SCHEMA, b"shared", COLUMNS)
-    batch = encoder.encode_rows([["a", *record], ["b", "x", "y", "F", "", "", ""],
-                                 ["c", *record]])
+    batch = encoder.encode_rows([["a", *record], ["b", "x", "y", "F", "", "", ""], ["c", *record]])
     assert np.array_equal(batch[0], batch[2])
     assert np.array_equal(batch[0], encode(record, b"shared"))
 
@@ -91,7 +104,7 @@ def test_name_order_and_fields_do_not_matter() -> None:
 def segment(clk: np.ndarray, name: str) -> np.ndarray:
     start = {"name": 0, "dob": 64, "sex": 96, "nationality": 104, "place": 112}[name]
     size = {"name": 64, "dob": 32, "sex": 8, "nationality": 8, "place": 16}[name]
-    return clk[start:start + size]
+    return clk[start : start + size]
 
 
 def test_partial_dates_get_partial_credit() -> None:

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tiplink.linkage.counts import read_capture_csv
 from tiplink.linkage.estimate import (
@@ -93,6 +95,16 @@ def test_korea_matches_package_vignettes() -> None:
 def test_new_orleans_stepwise_matches_package_vignette() -> None:
     fit = stepwise_fit(table("NewOrl"))
     assert fit.population == pytest.approx(1110.488, abs=1e-2)
+    assert format_model(fit.model) == "[45,1,2,3,6,7,8]"  # the DE effect
+    five = stepwise_fit(table("NewOrl_5"))
+    assert five.population == pytest.approx(981.4314, abs=1e-3)
+    assert format_model(five.model) == "[1,2,3,4,5]"
+
+
+def test_western_stepwise_matches_package_vignette() -> None:
+    fit = stepwise_fit(table("Western"))
+    assert fit.population == pytest.approx(2483.384, abs=1e-2)
+    assert format_model(fit.model) == "[15,2,3,4]"  # the AE effect
 
 
 def test_existence_check_matches_package_examples() -> None:
@@ -205,7 +217,10 @@ def test_bca_reduces_to_percentiles_without_bias_or_acceleration() -> None:
 
 
 @pytest.mark.slow
-def test_workers_do_not_change_results() -> None:
+def test_workers_do_not_change_results(monkeypatch: pytest.MonkeyPatch) -> None:
+    import tiplink.linkage.estimate as module
+
+    monkeypatch.setattr(module, "POOL_MIN_REPLICATES", 8)
     t = table("Korea")
     one = estimate(t, "stepwise", bootstrap=24, seed=5, workers=1)
     two = estimate(t, "stepwise", bootstrap=24, seed=5, workers=2)
@@ -239,7 +254,7 @@ def test_bad_model_strings(text: str, fragment: str) -> None:
 
 
 def test_unidentifiable_fixed_model_is_refused() -> None:
-    with pytest.raises(EstimationError, match="not identifiable|no maximum-likelihood"):
+    with pytest.raises(EstimationError, match=r"not identifiable|no maximum-likelihood"):
         estimate(table("Korea"), "fixed", "[123]", bootstrap=0)
 
 
@@ -263,3 +278,27 @@ def test_capture_table_rejects_bad_values() -> None:
         CaptureTable(("a", "b"), (1, 1, 1, 1))
     with pytest.raises(EstimationError):
         CaptureTable(("a", "b"), (0, -1, 1, 1))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.integers(min_value=2, max_value=4).flatmap(
+        lambda m: st.lists(
+            st.integers(min_value=0, max_value=60), min_size=(1 << m) - 1, max_size=(1 << m) - 1
+        )
+    ),
+    st.sampled_from(["stepwise", "bic"]),
+)
+def test_random_tables_give_an_estimate_or_a_clean_refusal(cells: list[int], method: str) -> None:
+    m = (len(cells) + 1).bit_length() - 1
+    t = CaptureTable(tuple("abcd"[:m]), (0, *cells))
+    if t.observed == 0:
+        return
+    try:
+        result = estimate(t, method, bootstrap=0)
+    except EstimationError as exc:
+        assert "no finite estimate" in exc.message or "not identifiable" in exc.message
+        return
+    assert math.isfinite(result.population)
+    assert result.population >= t.observed - 1e-6
+    assert MODEL_RE.match(result.model)

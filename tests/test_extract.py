@@ -20,17 +20,29 @@ from tiplink.errors import ExtractError
 
 
 def header(bits: int = 64) -> ExtractHeader:
-    return ExtractHeader(party="ngo", schema_fingerprint="sha256:abc", key_check="kcv1:x",
-                         bit_length=bits, record_count=0, created_at=now_utc(),
-                         segments=(Segment("record", 0, bits),), strata=("sex",))
+    return ExtractHeader(
+        party="ngo",
+        schema_fingerprint="sha256:abc",
+        key_check="kcv1:x",
+        bit_length=bits,
+        record_count=0,
+        created_at=now_utc(),
+        segments=(Segment("record", 0, bits),),
+        strata=("sex",),
+    )
 
 
 @pytest.fixture
 def extract_path(tmp_path: Path) -> Path:
     rng = np.random.default_rng(1)
     path = tmp_path / "x.tle"
-    write_extract(path, header(), [f"id{i}" for i in range(100)],
-                  rng.integers(0, 256, (100, 8), dtype=np.uint8), {"sex": ["F"] * 100})
+    write_extract(
+        path,
+        header(),
+        [f"id{i}" for i in range(100)],
+        rng.integers(0, 256, (100, 8), dtype=np.uint8),
+        {"sex": ["F"] * 100},
+    )
     return path
 
 
@@ -40,8 +52,11 @@ def test_round_trip_and_streaming(tmp_path: Path) -> None:
     path = tmp_path / "s.tle"
     with ExtractWriter(path, header()) as writer:
         for start in range(0, 2500, 1000):
-            writer.write_batch([str(i) for i in range(start, min(start + 1000, 2500))],
-                               clks[start:start + 1000], {"sex": ["M"] * len(clks[start:start + 1000])})
+            writer.write_batch(
+                [str(i) for i in range(start, min(start + 1000, 2500))],
+                clks[start : start + 1000],
+                {"sex": ["M"] * len(clks[start : start + 1000])},
+            )
     extract = read_extract(path)
     assert extract.header.record_count == 2500
     assert np.array_equal(extract.clks, clks)

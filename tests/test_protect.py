@@ -25,7 +25,7 @@ F = frozenset
 def histories_of(name: str) -> tuple[list[str], dict[frozenset[str], int]]:
     t = read_capture_csv(MSE / f"{name}.csv")
     cells = {
-        F(l for i, l in enumerate(t.lists) if mask >> i & 1): c
+        F(n for i, n in enumerate(t.lists) if mask >> i & 1): c
         for mask, c in enumerate(t.cells)
         if c
     }
@@ -60,9 +60,10 @@ def test_protected_pattern_hides_every_small_cell() -> None:
 @pytest.mark.parametrize("name", ["UKdat_5", "Western", "NewOrl_5", "Korea", "Kosovo"])
 def test_published_tables_pass_independent_audit(name: str) -> None:
     parties, exact = histories_of(name)
+    records = {p: sum(v for k, v in exact.items() if p in k) + 2 for p in parties}
     doc = counts_document(
         parties,
-        {p: 0 for p in parties},
+        records,
         [set(k) for k, v in exact.items() for _ in range(v)],
         5,
         {"skip": True},
@@ -80,6 +81,7 @@ def test_published_tables_pass_independent_audit(name: str) -> None:
         doc["unique_entities"],
         doc["unique_per_party"],
         5,
+        doc["records"],
     )
     assert all(ok for _, ok in verdicts.values())
     for key, (interval, _) in verdicts.items():
@@ -98,6 +100,19 @@ def test_two_parties_need_a_total_withheld() -> None:
     )
     assert "estimate" not in doc
     assert "withheld" in doc["estimate_error"]
+
+
+def test_record_counts_are_audited_as_upper_bounds() -> None:
+    # One party with 3 people: its record count (4) says the cell is small
+    # unless it is withheld too.
+    doc = counts_document(["a"], {"a": 4}, [["a"]] * 3, 5)
+    assert doc["records"]["a"] is None and doc["unique_entities"] is None
+    assert "records:a" in doc["suppressed_totals"]
+    exact = {F("A"): 40, F("B"): 30, F("AB"): 2}
+    with_records = protect_table(["A", "B"], exact, 5, {"A": 43, "B": 33})
+    for interval in with_records.intervals.values():
+        assert interval.high - interval.low >= 1
+    assert with_records.intervals[F("AB")].high >= 5
 
 
 def test_no_suppression_when_threshold_off_or_no_small_cells() -> None:
@@ -143,7 +158,9 @@ def test_stratified_tables_are_protected_jointly() -> None:
             shown = {F(c["parties"]) for c in block["capture_histories"] if not c["suppressed"]}
             if it.key[2] not in shown:
                 hidden.add(i)
-        elif (it.key[0] == "unique_entities" and block["unique_entities"] is None) or (it.key[0] == "unique_per_party" and block["unique_per_party"][it.key[2]] is None):
+        elif (it.key[0] == "unique_entities" and block["unique_entities"] is None) or (
+            it.key[0] == "unique_per_party" and block["unique_per_party"][it.key[2]] is None
+        ):
             hidden.add(i)
     verdicts = audit(nbase, items, hidden, 5)
     assert verdicts and all(ok for _, ok in verdicts.values())

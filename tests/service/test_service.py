@@ -16,7 +16,6 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from tiplink.encoders.extract import read_extract
-from tiplink.service import linkage_adapter
 from tiplink.service.client import upload_chunks, upload_header
 from tiplink.v1 import matching_pb2 as pb
 from tiplink.v1 import matching_pb2_grpc as pb_grpc
@@ -73,17 +72,11 @@ def rows(server: ServerProcess, project_id: str) -> dict[str, int]:
 
 
 def offline_counts(paths: list[Path], workdir: Path) -> dict:
-    """Counts from the offline ``tiplink link`` (or the same engine in-process
-    while the link command is not on main)."""
-    help_text = run_cli("link", "--help")
-    if help_text.returncode == 0:
-        out = workdir / "offline-counts.json"
-        extra = ["--min-cell-count", "0"] if "--min-cell-count" in help_text.stdout else []
-        run_cli("link", *map(str, paths), "--clusters", str(workdir / "offline.csv"),
-                "--counts", str(out), *extra, check=True)
-        return json.loads(out.read_text())
-    extracts = [read_extract(p) for p in paths]
-    return linkage_adapter.counts(linkage_adapter.link(extracts), extracts, 0)
+    """Counts from the offline ``tiplink link`` on the same extracts."""
+    out = workdir / "offline-counts.json"
+    run_cli("link", *map(str, paths), "--clusters", str(workdir / "offline.csv"),
+            "--counts", str(out), "--min-cell-count", "0", check=True)
+    return json.loads(out.read_text())
 
 
 def comparable(doc: dict) -> dict:

@@ -18,7 +18,6 @@ from tiplink.service.results import (
     opaque_entity_ids,
     parse_cluster_blob,
     party_cluster_blobs,
-    suppress_counts,
 )
 from tiplink.service.storage import Project, engine_url
 from tiplink.service.tokens import hashes_match, new_token, read_token_file, token_hash
@@ -171,21 +170,6 @@ def test_strata_checked() -> None:
     good = batch(["r1", "r2"])
     good.strata.append(pb.StratumColumn(name="sex", values=["F", "M"]))
     assert v.check(good) == 2
-
-
-def test_suppression_primary_and_secondary() -> None:
-    doc = {"capture_histories": [
-        {"parties": ["a"], "count": 50}, {"parties": ["b"], "count": 30},
-        {"parties": ["a", "b"], "count": 3}]}
-    out = suppress_counts(doc, 5)
-    cells = {tuple(c["parties"]): c for c in out["capture_histories"]}
-    assert cells[("a", "b")] == {"parties": ["a", "b"], "count": None, "suppressed": True}
-    # Secondary: the smallest other cell goes too, so 3 = total - rest fails.
-    assert cells[("b",)]["suppressed"] and cells[("b",)]["count"] is None
-    assert cells[("a",)] == {"parties": ["a"], "count": 50, "suppressed": False}
-    assert doc["capture_histories"][2]["count"] == 3  # input untouched
-    off = suppress_counts(doc, 0)
-    assert all(not c["suppressed"] for c in off["capture_histories"])
 
 
 def test_entity_id_policies() -> None:

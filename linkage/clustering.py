@@ -1,0 +1,169 @@
+"""From scored pairs to entities, without chaining.
+
+Linking every pair above a cut-off and taking connected components lets one
+weak bridge join two people, and chains of near-duplicates grow into giant
+clusters. Instead the entities are a greedy correlation clustering: each
+record pair carries its posterior match probability ``p`` (zero for pairs
+never compared), and two clusters ``A`` and ``B`` merge only while
+
+    gain(A, B) = sum over a in A, b in B of (p_ab - 1/2)  >  0,
+
+that is, while on average the cross pairs are more likely matches than not.
+Merges are taken best first (greedy additive edge contraction). A single
+strong link between two groups whose other members disagree is outvoted, so
+transitivity cannot build a giant cluster; duplicates within one party merge
+like any other pair.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+
+@dataclass(frozen=True)
+class Clustering:
+    """Entity labels of every record.
+
+    Attributes:
+        labels: ``int64`` ``(n_records,)`` entity index of each record,
+            numbered ``0 .. n_entities - 1`` in order of first record.
+        n_entities: number of entities.
+        largest: size of the largest entity.
+        merges: number of merges done by the greedy step (diagnostic).
+    """
+
+    labels: np.ndarray
+    n_entities: int
+    largest: int
+    merges: int
+
+
+def _renumber(labels: np.ndarray) -> np.ndarray:
+    _, first, inverse = np.unique(labels, return_index=True, return_inverse=True)
+    rank = np.empty(len(first), dtype=np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(len(first))
+    return rank[inverse]
+
+
+def _gaec(nodes: np.ndarray, left: np.ndarray, right: np.ndarray, prob: np.ndarray,
+          threshold: float) -> tuple[dict[int, int], int]:
+    """Greedy additive edge contraction on one component; returns node -> root."""
+    size = {int(v): 1 for v in nodes}
+    adjacency: dict[int, dict[int, float]] = {int(v): {} for v in nodes}
+    for a, b, p in zip(left.tolist(), right.tolist(), prob.tolist(), strict=True):
+        w = p - threshold
+        adjacency[a][b] = adjacency[a].get(b, 0.0) + w
+        adjacency[b][a] = adjacency[b].get(a, 0.0) + w
+    # Pairs never compared count as p = 0: the stored sum is over compared
+    # pairs of (p - t); the uncompared cross pairs add -t each.
+    edge_count: dict[tuple[int, int], int] = {}
+    for a, b in zip(left.tolist(), right.tolist(), strict=True):
+        key = (a, b) if a < b else (b, a)
+        edge_count[key] = edge_count.get(key, 0) + 1
+
+    def gain(a: int, b: int) -> float:
+        key = (a, b) if a < b else (b, a)
+        uncompared = size[a] * size[b] - edge_count.get(key, 0)
+        return adjacency[a][b] - threshold * uncompared
+
+    heap = []
+    for a in adjacency:
+        for b in adjacency[a]:
+            if a < b:
+                g = gain(a, b)
+                if g > 0:
+                    heap.append((-g, a, b))
+    heapq.heapify(heap)
+    parent = {int(v): int(v) for v in nodes}
+    merges = 0
+    while heap:
+        neg, a, b = heapq.heappop(heap)
+        if a not in adjacency or b not in adjacency or b not in adjacency[a]:
+            continue
+        g = gain(a, b)
+        if abs(g + neg) > 1e-9:
+            continue  # stale entry; the current value was pushed when it changed
+        if g <= 0:
+            continue
+        if size[a] < size[b]:
+            a, b = b, a
+        # Merge b into a.
+        for c, w in adjacency.pop(b).items():
+            if c == a:
+                continue
+            adjacency[c].pop(b)
+            adjacency[a][c] = adjacency[a].get(c, 0.0) + w
+            adjacency[c][a] = adjacency[a][c]
+            kb = (b, c) if b < c else (c, b)
+            ka = (a, c) if a < c else (c, a)
+            edge_count[ka] = edge_count.get(ka, 0) + edge_count.pop(kb, 0)
+        adjacency[a].pop(b, None)
+        size[a] += size.pop(b)
+        parent[b] = a
+        merges += 1
+        for c in adjacency[a]:
+            g2 = gain(a, c)
+            if g2 > 0:
+                heapq.heappush(heap, (-g2, min(a, c), max(a, c)))
+    roots = {}
+    for v in parent:
+        r = v
+        while parent[r] != r:
+            r = parent[r]
+        roots[v] = r
+    return roots, merges
+
+
+def cluster(n_records: int, left: np.ndarray, right: np.ndarray, prob: np.ndarray,
+            threshold: float = 0.5) -> Clustering:
+    """Cluster records from scored pairs.
+
+    Args:
+        n_records: number of records (indices ``0 .. n_records - 1``).
+        left, right: indices of the scored pairs (each unordered pair once).
+        prob: match probability of each pair; pairs not given count as 0.
+        threshold: the probability above which a pair favours merging.
+
+    Returns:
+        The :class:`Clustering`.
+    """
+    left = np.asarray(left, dtype=np.int64)
+    right = np.asarray(right, dtype=np.int64)
+    prob = np.asarray(prob, dtype=np.float64)
+    strong = prob > threshold
+    graph = coo_matrix((np.ones(int(strong.sum())), (left[strong], right[strong])),
+                       shape=(n_records, n_records))
+    _, component = connected_components(graph, directed=False)
+    labels = component.astype(np.int64).copy()
+    sizes = np.bincount(component)
+    merges = int((sizes == 2).sum())
+    big = np.nonzero(sizes > 2)[0]
+    if len(big):
+        # Only edges inside a component can change a decision there.
+        same = component[left] == component[right]
+        in_big = np.isin(component[left], big) & same
+        el, er, ep = left[in_big], right[in_big], prob[in_big]
+        comp_of_edge = component[el]
+        order = np.argsort(comp_of_edge, kind="stable")
+        el, er, ep, comp_of_edge = el[order], er[order], ep[order], comp_of_edge[order]
+        bounds = np.searchsorted(comp_of_edge, big)
+        bounds_end = np.searchsorted(comp_of_edge, big, side="right")
+        node_order = np.argsort(component, kind="stable")
+        node_bounds = np.searchsorted(component[node_order], big)
+        for k, comp in enumerate(big):
+            nodes = node_order[node_bounds[k]:node_bounds[k] + sizes[comp]]
+            lo, hi = bounds[k], bounds_end[k]
+            roots, m = _gaec(nodes, el[lo:hi], er[lo:hi], ep[lo:hi], threshold)
+            merges += m
+            offset = n_records  # fresh labels beyond any component id
+            for v, r in roots.items():
+                labels[v] = offset + r
+    labels = _renumber(labels)
+    counts = np.bincount(labels)
+    return Clustering(labels=labels, n_entities=len(counts), largest=int(counts.max(initial=0)),
+                      merges=merges)

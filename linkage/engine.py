@@ -1,0 +1,378 @@
+"""Orchestration: extracts in, entities and counts out.
+
+Stages (each its own module with a small interface):
+
+1. compatibility check of the inputs (same schema, secret and bit length);
+2. :mod:`~tiplink.linkage.similarity`: encodings laid out per segment;
+3. :mod:`~tiplink.linkage.blocking`: every pair (small inputs) or Hamming LSH
+   candidates (large inputs);
+4. :mod:`~tiplink.linkage.scoring`: the pattern histogram over all pairs and
+   the unsupervised decision model fitted to it (or a user's Dice threshold);
+5. :mod:`~tiplink.linkage.clustering`: entities by greedy correlation
+   clustering of the pair probabilities;
+6. :mod:`~tiplink.linkage.capture`: capture histories per entity.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from tiplink.encoders.extract import Extract
+from tiplink.errors import ExtractError
+from tiplink.linkage import blocking, scoring, similarity
+from tiplink.linkage.capture import entity_party_sets
+from tiplink.linkage.clustering import Clustering, cluster
+from tiplink.linkage.scoring import FSModel
+from tiplink.linkage.similarity import LevelScheme, SegmentLayout
+
+#: Pairs whose posterior is below this are dropped before clustering.
+MIN_EVIDENCE = 0.02
+#: Random pairs drawn per pair class to estimate the histogram of the pairs
+#: that LSH does not propose.
+SAMPLE_PAIRS = 4_000_000
+#: Below this many pairs a single-similarity model cannot be fitted; the
+#: engine then links at a conventional Dice cut.
+SMALL_PAIRS = 200_000
+SMALL_DICE = 0.85
+
+
+@dataclass
+class LinkageResult:
+    """What a linkage run produced.
+
+    Attributes:
+        clusters: ``party, record_id, entity_id`` (one row per input record,
+            in input order); ``entity_id`` is ``int64``.
+        parties: the party names, in input order.
+        records: number of records per party.
+        party_sets: for each entity id, the sorted tuple of its parties.
+        model: the decision model used.
+        diagnostics: timings, pair counts, blocking settings, model summary.
+    """
+
+    clusters: pd.DataFrame
+    parties: list[str]
+    records: dict[str, int]
+    party_sets: list[tuple[str, ...]]
+    model: FSModel | None
+    diagnostics: dict = field(default_factory=dict)
+
+    @property
+    def n_entities(self) -> int:
+        return len(self.party_sets)
+
+
+@dataclass
+class PreparedRecords:
+    """All records of all inputs, side by side.
+
+    Attributes:
+        words: segment-aligned encodings ``(n, n_words)`` ``uint64``.
+        counts: set bits per record and segment ``(n, n_segments)``.
+        layout: the segment layout.
+        group: party index of each record.
+        parties: party names.
+    """
+
+    words: np.ndarray
+    counts: np.ndarray
+    layout: SegmentLayout
+    group: np.ndarray
+    parties: list[str]
+
+
+def check_compatible(extracts: Sequence[Extract], names: Sequence[str] | None = None) -> None:
+    """Refuse inputs that cannot be linked together.
+
+    Args:
+        extracts: the inputs.
+        names: how to call each input in messages (file names); party names
+            by default.
+
+    Raises:
+        ExtractError: no input, a party appears twice, or two inputs differ
+            in bit length, schema fingerprint, key-check value or segments.
+    """
+    if not extracts:
+        raise ExtractError("no extract to link")
+    names = list(names) if names is not None else [e.header.party for e in extracts]
+    first, first_name = extracts[0].header, names[0]
+    seen: dict[str, str] = {}
+    for extract, name in zip(extracts, names, strict=True):
+        h = extract.header
+        if h.party in seen:
+            raise ExtractError(f"{seen[h.party]} and {name} are both from party {h.party!r}; "
+                               "give each party once")
+        seen[h.party] = name
+        if h.bit_length != first.bit_length:
+            raise ExtractError(f"{first_name} and {name} differ in bit length "
+                               f"({first.bit_length} vs {h.bit_length}); encode both with "
+                               "the same schema")
+        if first.schema_fingerprint and h.schema_fingerprint and \
+                h.schema_fingerprint != first.schema_fingerprint:
+            raise ExtractError(f"{first_name} and {name} differ in schema fingerprint "
+                               "(encoded with different linkage schemas)")
+        if first.key_check and h.key_check and h.key_check != first.key_check:
+            raise ExtractError(f"{first_name} and {name} differ in key-check value "
+                               "(encoded with different secrets)")
+        if first.segments and h.segments and tuple(h.segments) != tuple(first.segments):
+            raise ExtractError(f"{first_name} and {name} differ in segment layout")
+        if extract.clks.ndim != 2 or extract.clks.shape[1] * 8 != h.bit_length:
+            raise ExtractError(f"{name}: encodings do not match the header's bit length")
+
+
+def prepare(extracts: Sequence[Extract], whole: bool = False) -> PreparedRecords:
+    """Stack the inputs' encodings into the segment-aligned layout.
+
+    Args:
+        extracts: compatible inputs.
+        whole: ignore segments and treat each encoding as one (for a Dice
+            threshold on the whole encoding).
+    """
+    header = extracts[0].header
+    segments = [] if whole else [(s.name, s.start, s.bits) for s in header.segments]
+    layout = similarity.segment_layout(segments, header.bit_length)
+    total = sum(len(e.record_ids) for e in extracts)
+    words = np.empty((total, layout.n_words), dtype=np.uint64)
+    group = np.empty(total, dtype=np.int64)
+    at = 0
+    for index, extract in enumerate(extracts):
+        n = len(extract.record_ids)
+        words[at:at + n] = similarity.pack_words(extract.clks, layout)
+        group[at:at + n] = index
+        at += n
+    counts = similarity.segment_popcounts(words, layout)
+    return PreparedRecords(words, counts, layout, group, [e.header.party for e in extracts])
+
+
+def pair_classes(n_parties: int) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """Class index of each unordered party pair, and the pairs by class."""
+    table = np.zeros((n_parties, n_parties), dtype=np.int64)
+    names = []
+    for a in range(n_parties):
+        for b in range(a, n_parties):
+            table[a, b] = table[b, a] = len(names)
+            names.append((a, b))
+    return table, names
+
+
+def _class_pair_totals(sizes: np.ndarray, names: list[tuple[int, int]]) -> np.ndarray:
+    out = np.zeros(len(names), dtype=np.float64)
+    for c, (a, b) in enumerate(names):
+        out[c] = sizes[a] * (sizes[a] - 1) / 2 if a == b else float(sizes[a]) * float(sizes[b])
+    return out
+
+
+def _sample_pairs(rng: np.random.Generator, members: list[np.ndarray], a: int, b: int,
+                  count: int) -> tuple[np.ndarray, np.ndarray]:
+    if a == b:
+        left = rng.integers(0, len(members[a]), size=count)
+        right = rng.integers(0, len(members[a]) - 1, size=count)
+        right = right + (right >= left)  # a uniform other record
+        i, j = members[a][left], members[a][right]
+    else:
+        i = members[a][rng.integers(0, len(members[a]), size=count)]
+        j = members[b][rng.integers(0, len(members[b]), size=count)]
+    return np.minimum(i, j), np.maximum(i, j)
+
+
+def _sampled_histogram(prepared: PreparedRecords, scheme: LevelScheme, keys: np.ndarray,
+                       class_table: np.ndarray, class_names: list[tuple[int, int]],
+                       candidate_totals: np.ndarray) -> np.ndarray:
+    """Estimated pattern histogram of the pairs LSH did not propose, per class."""
+    n_parties = len(prepared.parties)
+    members = [np.nonzero(prepared.group == p)[0] for p in range(n_parties)]
+    sizes = np.array([len(m) for m in members])
+    totals = _class_pair_totals(sizes, class_names)
+    hist = np.zeros((len(class_names), scheme.n_patterns), dtype=np.float64)
+    rng = np.random.default_rng(11)
+    grand = max(totals.sum(), 1.0)
+    for c, (a, b) in enumerate(class_names):
+        if totals[c] < 1:
+            continue
+        count = int(min(totals[c], max(200_000, SAMPLE_PAIRS * totals[c] / grand)))
+        left, right = _sample_pairs(rng, members, a, b, count)
+        outside = ~blocking.pairs_collide(keys, left, right)
+        if not outside.any():
+            continue
+        codes = similarity.pair_patterns(prepared.words, prepared.counts, prepared.layout,
+                                         scheme, left[outside], right[outside])
+        scale = max(totals[c] - candidate_totals[c], 0.0) / outside.sum()
+        hist[c] += np.bincount(codes, minlength=scheme.n_patterns) * scale
+    return hist
+
+
+def link_extracts(extracts: Sequence[Extract], threshold: float | None = None,
+                  progress: Callable[[float], None] | None = None,
+                  names: Sequence[str] | None = None,
+                  exhaustive_max_pairs: int = blocking.EXHAUSTIVE_MAX_PAIRS) -> LinkageResult:
+    """Link (and deduplicate) encoded extracts.
+
+    Args:
+        extracts: one or more compatible extracts, one per party. A single
+            extract is deduplicated.
+        threshold: a Dice threshold on the whole encoding; ``None`` (the
+            default) fits the decision model to the data without labels.
+        progress: called with the fraction done, from 0.0 to 1.0.
+        names: names of the inputs for error messages (file names).
+        exhaustive_max_pairs: compare every pair up to this many pairs,
+            use LSH blocking beyond.
+
+    Returns:
+        The :class:`LinkageResult`.
+
+    Raises:
+        ExtractError: the inputs are incompatible.
+    """
+    report = progress or (lambda _f: None)
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    check_compatible(extracts, names)
+    if threshold is not None and not 0.0 < threshold <= 1.0:
+        raise ExtractError("threshold must be in (0, 1]")
+    report(0.0)
+
+    prepared = prepare(extracts, whole=threshold is not None)
+    n = prepared.words.shape[0]
+    n_parties = len(prepared.parties)
+    class_table, class_names = pair_classes(n_parties)
+    timings["prepare_s"] = time.perf_counter() - started
+    report(0.05)
+
+    if threshold is not None:
+        scheme = LevelScheme.build([[threshold]])
+    elif n >= 2:
+        stats = _sample_stats(prepared)
+        scheme = scoring.choose_scheme(stats)
+    else:
+        scheme = scoring.level_scheme(prepared.layout.n_segments)
+    diagnostics: dict = {"records": int(n), "segments": list(prepared.layout.names)}
+    exhaustive = blocking.exhaustive_is_affordable(n, exhaustive_max_pairs)
+    diagnostics["blocking"] = "exhaustive" if exhaustive else "lsh"
+
+    t0 = time.perf_counter()
+    keys = None
+    cand_l = cand_r = cand_codes = None
+    if n < 2:
+        model = None
+        left = right = np.empty(0, np.int64)
+        prob = np.empty(0)
+    else:
+        if not exhaustive:
+            positions = blocking.bit_positions(prepared.layout.bit_counts,
+                                               prepared.layout.word_starts)
+            params, useful = blocking.choose_params(prepared.words, positions)
+            cand_l, cand_r, keys = blocking.lsh_candidates(prepared.words, useful, params)
+            diagnostics["lsh"] = {"tables": params.tables, "bits_per_key": params.bits_per_key,
+                                  "informative_bits": len(useful),
+                                  "candidate_pairs": len(cand_l)}
+            cand_codes = similarity.pair_patterns(prepared.words, prepared.counts,
+                                                  prepared.layout, scheme, cand_l, cand_r)
+        timings["blocking_s"] = time.perf_counter() - t0
+        report(0.3)
+
+        t0 = time.perf_counter()
+        if threshold is not None:
+            model = _threshold_model(scheme, len(class_names))
+        else:
+            if exhaustive:
+                hist = similarity.all_pairs_histogram(
+                    prepared.words, prepared.counts, prepared.layout, scheme, prepared.group,
+                    class_table, len(class_names)).astype(np.float64)
+            else:
+                cand_class = class_table[prepared.group[cand_l], prepared.group[cand_r]]
+                hist = np.zeros((len(class_names), scheme.n_patterns), dtype=np.float64)
+                np.add.at(hist, (cand_class, cand_codes), 1.0)
+                cand_totals = np.bincount(cand_class, minlength=len(class_names))
+                hist += _sampled_histogram(prepared, scheme, keys, class_table, class_names,
+                                           cand_totals.astype(np.float64))
+            if prepared.layout.n_segments == 1 and hist.sum() < SMALL_PAIRS:
+                # Too few pairs to fit a tail: a conventional Dice cut.
+                model = _threshold_model(LevelScheme.build([[SMALL_DICE]]), len(class_names))
+                scheme = model.scheme
+            elif prepared.layout.n_segments == 1:
+                model = scoring.fit_single_segment(hist, scheme)
+            else:
+                sizes = np.bincount(prepared.group, minlength=n_parties)
+                context = stats.context_segments()
+                diagnostics["context_segments"] = [prepared.layout.names[s] for s in context]
+                model = scoring.fit_context_model(
+                    hist, scheme, context, scoring.match_bounds(sizes, class_names))
+        if model.method != "threshold":
+            model.posterior[:, _all_identical_patterns(scheme)] = 1.0
+        timings["model_s"] = time.perf_counter() - t0
+        report(0.6)
+
+        t0 = time.perf_counter()
+        keep = model.posterior >= (0.5 if threshold is not None else MIN_EVIDENCE)
+        if exhaustive:
+            left, right, codes = similarity.all_pairs_select(
+                prepared.words, prepared.counts, prepared.layout, scheme, prepared.group,
+                class_table, keep)
+        else:
+            cls = class_table[prepared.group[cand_l], prepared.group[cand_r]]
+            sel = keep[cls, cand_codes]
+            left, right, codes = cand_l[sel], cand_r[sel], cand_codes[sel]
+        prob = model.posterior[class_table[prepared.group[left], prepared.group[right]], codes]
+        timings["select_s"] = time.perf_counter() - t0
+        diagnostics["scored_pairs"] = len(left)
+        diagnostics["linked_pairs"] = int((prob > 0.5).sum())
+    report(0.8)
+
+    t0 = time.perf_counter()
+    clustering: Clustering = cluster(n, left, right, prob)
+    timings["cluster_s"] = time.perf_counter() - t0
+    party_sets = entity_party_sets(clustering.labels, prepared.group, prepared.parties)
+    record_ids = [rid for e in extracts for rid in e.record_ids]
+    clusters = pd.DataFrame({
+        "party": np.asarray(prepared.parties, dtype=object)[prepared.group],
+        "record_id": record_ids,
+        "entity_id": clustering.labels,
+    })
+    timings["total_s"] = time.perf_counter() - started
+    diagnostics.update({"timings": timings, "entities": clustering.n_entities,
+                        "largest_entity": clustering.largest,
+                        "model": model.summary() if model is not None else None})
+    report(1.0)
+    return LinkageResult(clusters=clusters, parties=prepared.parties,
+                         records={e.header.party: len(e.record_ids) for e in extracts},
+                         party_sets=party_sets, model=model, diagnostics=diagnostics)
+
+
+def _threshold_model(scheme: LevelScheme, n_classes: int) -> FSModel:
+    """Accept identical encodings and those at or above the single Dice cut."""
+    posterior = np.zeros((n_classes, scheme.n_patterns))
+    posterior[:, 0] = 1.0  # identical
+    posterior[:, 1] = 1.0  # Dice >= threshold
+    return FSModel(scheme=scheme, log2_bf=np.zeros(scheme.n_patterns),
+                   prior=np.zeros(n_classes), posterior=posterior, method="threshold",
+                   expected_matches=np.zeros(n_classes))
+
+
+def _sample_stats(prepared: PreparedRecords, pairs: int = 200_000) -> scoring.SegmentStats:
+    """Per-segment statistics of random record pairs (fixed seed)."""
+    n = prepared.words.shape[0]
+    rng = np.random.default_rng(3)
+    left = rng.integers(0, n, size=pairs)
+    right = rng.integers(0, n - 1, size=pairs)
+    right = right + (right >= left)
+    dice = similarity.pair_dice(prepared.words, prepared.counts,
+                                prepared.layout.word_bounds(), left, right)
+    return scoring.segment_stats(dice, prepared.layout.bit_counts)
+
+
+def _all_identical_patterns(scheme: LevelScheme) -> np.ndarray:
+    """Patterns where every observed segment is identical and at least one is observed.
+
+    Identical encodings in every recorded field are the same person under
+    any sensible model; small inputs give EM too little to learn even that.
+    """
+    levels = scheme.decode(np.arange(scheme.n_patterns))
+    miss = np.array([scheme.missing_level(s) for s in range(levels.shape[1])])
+    observed = levels != miss[None, :]
+    return np.all((levels == 0) | ~observed, axis=1) & observed.sum(axis=1).astype(bool)

@@ -142,7 +142,7 @@ def _bucket_bounds(sorted_keys: np.ndarray, max_bucket: int) -> tuple[np.ndarray
 
 
 @numba.njit(parallel=True, cache=True)
-def _emit_table(order: np.ndarray, starts: np.ndarray, ends: np.ndarray, keys: np.ndarray,
+def _emit_table(order: np.ndarray, starts: np.ndarray, ends: np.ndarray, by_record: np.ndarray,
                 table: int, offsets: np.ndarray, out_l: np.ndarray, out_r: np.ndarray,
                 kept: np.ndarray) -> None:
     for b in prange(starts.shape[0]):
@@ -154,7 +154,7 @@ def _emit_table(order: np.ndarray, starts: np.ndarray, ends: np.ndarray, keys: n
                 j = order[y]
                 earlier = False
                 for t in range(table):
-                    if keys[t, i] == keys[t, j]:
+                    if by_record[i, t] == by_record[j, t]:
                         earlier = True
                         break
                 if not earlier:
@@ -187,7 +187,8 @@ def lsh_candidates(words: np.ndarray, positions: np.ndarray,
         out_l = np.empty(int(room.sum()), dtype=np.int32)
         out_r = np.empty(int(room.sum()), dtype=np.int32)
         kept = np.zeros(len(starts), dtype=np.int64)
-        _emit_table(order.astype(np.int64), starts, ends, keys, t, offsets, out_l, out_r, kept)
+        _emit_table(order.astype(np.int64), starts, ends, np.ascontiguousarray(keys.T), t,
+                    offsets, out_l, out_r, kept)
         mask = np.arange(len(out_l)) - np.repeat(offsets, room) < np.repeat(kept, room)
         parts_l.append(out_l[mask])
         parts_r.append(out_r[mask])
@@ -351,6 +352,9 @@ def iter_table_pairs(keys: np.ndarray, max_bucket: int = 2000
     Streaming keeps memory at one table's pairs however many tables there
     are; callers that need every pair concatenate.
     """
+    # Record-major copy: the "seen in an earlier table?" check reads two
+    # contiguous rows instead of two scattered values per earlier table.
+    by_record = np.ascontiguousarray(keys.T)
     for t in range(keys.shape[0]):
         order = np.argsort(keys[t], kind="stable")
         starts, ends = _bucket_bounds(keys[t][order], max_bucket)
@@ -360,7 +364,7 @@ def iter_table_pairs(keys: np.ndarray, max_bucket: int = 2000
         out_l = np.empty(int(room.sum()), dtype=np.int32)
         out_r = np.empty(int(room.sum()), dtype=np.int32)
         kept = np.zeros(len(starts), dtype=np.int64)
-        _emit_table(order.astype(np.int64), starts, ends, keys, t, offsets, out_l, out_r, kept)
+        _emit_table(order.astype(np.int64), starts, ends, by_record, t, offsets, out_l, out_r, kept)
         mask = np.arange(len(out_l)) - np.repeat(offsets, room) < np.repeat(kept, room)
         yield out_l[mask], out_r[mask]
 
@@ -375,12 +379,12 @@ def candidates_from_keys(keys: np.ndarray, max_bucket: int = 2000
 
 
 @numba.njit(parallel=True, cache=True)
-def pairs_collide(keys: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+def _pairs_collide(by_record: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """Whether each pair shares a key in some table (i.e. is a candidate)."""
     out = np.zeros(left.shape[0], dtype=np.bool_)
     for k in prange(left.shape[0]):
-        for t in range(keys.shape[0]):
-            if keys[t, left[k]] == keys[t, right[k]]:
+        for t in range(by_record.shape[1]):
+            if by_record[left[k], t] == by_record[right[k], t]:
                 out[k] = True
                 break
     return out
@@ -393,3 +397,9 @@ def table_keys(words: np.ndarray, positions: np.ndarray, params: LshParams) -> n
     sample = np.stack([rng.choice(positions, size=k, replace=False)
                        for _ in range(params.tables)]).astype(np.int64)
     return _keys(words, sample)
+
+
+def pairs_collide(keys: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Whether each pair shares a key in some table (i.e. is a candidate)."""
+    return _pairs_collide(np.ascontiguousarray(keys.T), np.asarray(left, np.int64),
+                          np.asarray(right, np.int64))

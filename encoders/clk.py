@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tiplink.encoders import bloomfilter
+from tiplink.encoders.arrow_util import int_array_to_numpy, string_array
 from tiplink.encoders.fields import FieldValueError, prepare_value
 from tiplink.encoders.hardening import (
     BlipNoise,
@@ -82,6 +83,8 @@ class FeatureEncoder:
         self._extended = feature.tokens is not None or feature.normalise is not None
         self._cache: dict[tuple[str, ...], int] = {}
         self._bytes_cache: dict[str, bytes] = {}
+        self._column_cache: dict[tuple[str, str], tuple[int, bool, bool]] = {}
+        self._plain = not self._extended
         self._token_caches: dict[int, dict[str, int]] = {}
         self._fixed_k_cache = (_TokenMaskCache(self, feature.bits_per_token)
                                if feature.bits_per_token is not None else None)
@@ -177,15 +180,24 @@ class FeatureEncoder:
         return value
 
     def _words(self, raw: str) -> tuple[str, ...]:
-        """Normalised words of one column value (cached)."""
-        words = self._word_cache.get(raw)
-        if words is None:
-            assert self.feature.normalise is not None
-            words = tuple(normalise_text(raw, self._normalise_keep_words).split())
-            if len(self._word_cache) >= CACHE_LIMIT:
-                self._word_cache.clear()
-            self._word_cache[raw] = words
-        return words
+        """Normalised words of one column value.
+
+        Normalisation works within whitespace-separated words, so each raw
+        word is normalised once and cached: raw words repeat far more than
+        whole values (tested against normalising the whole value).
+        """
+        words: list[str] = []
+        cache = self._word_cache
+        for raw_word in raw.split():
+            normalised = cache.get(raw_word)
+            if normalised is None:
+                assert self._normalise_keep_words is not None
+                normalised = tuple(normalise_text(raw_word, self._normalise_keep_words).split())
+                if len(cache) >= CACHE_LIMIT:
+                    cache.clear()
+                cache[raw_word] = normalised
+            words.extend(normalised)
+        return tuple(words)
 
     def _name_parts_mask(self, values: Sequence[str], salt: str) -> int:
         """Name-part filters are the union of each word's, so cache per word."""
@@ -228,16 +240,33 @@ class FeatureEncoder:
             The union of its kept words' filters, whether it kept any word,
             and whether it had any word at all (dropped honorifics included).
         """
-        words = self._words(raw) if raw else ()
-        kept = [w for w in words if w.casefold() not in self._drop_words] if self._drop_words \
-            else list(words)
-        return self.words_mask(kept, salt), bool(kept), bool(words)
+        key = (raw, salt)
+        cached = self._column_cache.get(key)
+        if cached is None:
+            words = self._words(raw) if raw else ()
+            kept = [w for w in words if w.casefold() not in self._drop_words] \
+                if self._drop_words else list(words)
+            cached = (self.words_mask(kept, salt), bool(kept), bool(words))
+            if len(self._column_cache) >= CACHE_LIMIT:
+                self._column_cache.clear()
+            self._column_cache[key] = cached
+        return cached
 
     def mask_bytes(self, value: str) -> bytes:
         """The filter of a one-column, unsalted value, as big-endian bytes (cached)."""
         cached = self._bytes_cache.get(value)
         if cached is None:
-            cached = self.mask((value,)).to_bytes(self.hash_length // 8, "big")
+            if self._plain:
+                # A clkhash feature: validate, format, tokenise, hash; no detour
+                # through the per-record cache.
+                text, _ = prepare_value(value, self.feature)
+                tokens = comparison_tokens(text, self.feature.comparison)  # type: ignore[arg-type]
+                if self.feature.sampling is not None:
+                    tokens = self._sampled(tokens)
+                bits = self._token_mask(tokens, tokens_per_feature_k(self.feature, len(tokens)))
+            else:
+                bits = self.mask((value,))
+            cached = bits.to_bytes(self.hash_length // 8, "big")
             if len(self._bytes_cache) >= CACHE_LIMIT:
                 self._bytes_cache.clear()
             self._bytes_cache[value] = cached
@@ -443,7 +472,7 @@ class Encoder:
         """Encode rows of strings (in header order); see :meth:`encode_columns`."""
         if not rows:
             return np.zeros((0, self.output_bits // 8), dtype=np.uint8)
-        columns = [pa.array(c, type=pa.string()) for c in zip(*rows, strict=True)]
+        columns = [string_array(c) for c in zip(*rows, strict=True)]
         return self.encode_columns(columns)
 
     def encode_columns(self, columns: Sequence[pa.Array]) -> np.ndarray:
@@ -484,7 +513,7 @@ class Encoder:
 
     def _encode_columns(self, arrays: Sequence[pa.Array], count: int) -> np.ndarray:
         columns = [_DistinctColumn(a) for a in arrays]
-        empty = _DistinctColumn(pa.array([""] * count, type=pa.string()))
+        empty = _DistinctColumn.from_codes(np.zeros(count, dtype=np.int64), [""])
 
         def column(index: int) -> _DistinctColumn:
             return columns[index] if index >= 0 else empty
@@ -575,13 +604,13 @@ class Encoder:
         masks = np.frombuffer(bytes(table), dtype=np.uint8).reshape(len(keys), hash_bytes)
         return masks[codes]
 
-    def strata_columns(self, arrays: Sequence[pa.Array]) -> dict[str, list[str]]:
+    def strata_columns(self, arrays: Sequence[pa.Array]) -> dict[str, pa.Array]:
         """Clear strata values of each record, per stratum name (column input)."""
-        result: dict[str, list[str]] = {}
+        result: dict[str, pa.Array] = {}
         count = len(arrays[0]) if arrays else 0
         for spec, index in self._strata:
-            source = _DistinctColumn(arrays[index] if index >= 0 else
-                                     pa.array([""] * count, type=pa.string()))
+            source = (_DistinctColumn(arrays[index]) if index >= 0 else
+                      _DistinctColumn.from_codes(np.zeros(count, dtype=np.int64), [""]))
             values = []
             for j, raw in enumerate(source.values):
                 try:
@@ -589,7 +618,9 @@ class Encoder:
                 except FieldValueError as exc:
                     exc.row_index = int(np.argmax(source.codes == j))
                     raise
-            result[spec.name] = [values[c] for c in source.codes]
+            result[spec.name] = string_array(values).take(
+                pa.Array.from_buffers(pa.int64(), count,
+                                      [None, pa.py_buffer(source.codes.tobytes())]))
         return result
 
     def strata_of(self, rows: Sequence[Sequence[str]]) -> dict[str, list[str]]:
@@ -622,8 +653,8 @@ class _DistinctColumn:
     """A column as codes into its distinct values (Arrow dictionary encoding)."""
 
     def __init__(self, array: pa.Array) -> None:
-        encoded = pc.dictionary_encode(pc.fill_null(array, ""))
-        self.codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        encoded = pc.dictionary_encode(array if array.null_count == 0 else pc.coalesce(array, ""))
+        self.codes = int_array_to_numpy(encoded.indices).astype(np.int64)
         self.values: list[str] = encoded.dictionary.to_pylist()
 
     @classmethod

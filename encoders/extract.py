@@ -37,6 +37,7 @@ import pyarrow.parquet as pq
 
 from tiplink import __version__
 from tiplink.atomic import atomic_path
+from tiplink.encoders.arrow_util import int_array_to_numpy, string_array
 from tiplink.errors import ExtractError
 
 FORMAT_NAME = "tiplink-extract"
@@ -177,10 +178,12 @@ class ContentDigest:
         self._strings: dict[str, tuple[Any, Any]] = {}
 
     def _add_strings(self, name: str, values: Sequence[str] | pa.Array) -> None:
-        array = values if isinstance(values, pa.Array) else pa.array(
-            ["" if v is None else v for v in values], type=pa.string())
-        array = pc.fill_null(array.cast(pa.large_string()), "")
-        lengths = pc.binary_length(array).to_numpy(zero_copy_only=False).astype(">u4")
+        array = values if isinstance(values, pa.Array) else string_array(
+            ["" if v is None else v for v in values])
+        array = array.cast(pa.large_string())
+        if array.null_count:
+            array = pc.coalesce(array, "")
+        lengths = int_array_to_numpy(pc.binary_length(array)).astype(">u4")
         offsets = np.frombuffer(array.buffers()[1], dtype=np.int64,
                                 count=len(array) + 1, offset=array.offset * 8)
         data = array.buffers()[2]
@@ -234,8 +237,11 @@ class ExtractWriter:
         self._atomic = atomic_path(self.path)
         self._tmp = self._atomic.__enter__()
         self._schema = _arrow_schema(header.bit_length, header.strata)
+        # Encodings look random and do not compress; ids and strata do.
+        compression = {name: "zstd" for name in self._schema.names}
+        compression["clk"] = "none"
         self._writer = pq.ParquetWriter(
-            self._tmp, self._schema, compression="zstd", write_page_checksum=True
+            self._tmp, self._schema, compression=compression, write_page_checksum=True
         )
         self._digest = ContentDigest()
         self._count = 0
@@ -249,14 +255,15 @@ class ExtractWriter:
         if clks.ndim != 2 or clks.shape[1] != nbytes or clks.shape[0] != len(record_ids):
             raise ValueError("clks must have shape (len(record_ids), bit_length // 8)")
         strata = strata or {}
-        ids = pa.array(list(record_ids), type=pa.string())
+        ids = record_ids if isinstance(record_ids, pa.Array) else string_array(record_ids)
         columns = [
             ids,
             pa.FixedSizeBinaryArray.from_buffers(
                 pa.binary(nbytes), len(record_ids), [None, pa.py_buffer(clks.tobytes())]
             ),
         ]
-        columns += [pa.array(list(strata[name]), type=pa.string()) for name in self.header.strata]
+        columns += [strata[name] if isinstance(strata[name], pa.Array)
+                    else string_array(strata[name]) for name in self.header.strata]
         self._writer.write_batch(pa.RecordBatch.from_arrays(columns, schema=self._schema))
         self._digest.update(ids, clks, {n: strata[n] for n in self.header.strata})
         self._count += len(record_ids)

@@ -36,6 +36,8 @@ def validate(value: str, fmt: FieldFormat) -> str | None:
         except UnicodeEncodeError:
             return f"value cannot be encoded as {fmt.encoding}"
     if fmt.type == "string":
+        if fmt.unconstrained:
+            return None
         if fmt.pattern is not None:
             if fmt.pattern.fullmatch(value) is None:
                 return "value does not match the feature's pattern"

@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tiplink.atomic import atomic_output
+from tiplink.encoders.arrow_util import int_array_to_numpy
 from tiplink.encoders.clk import Encoder
 from tiplink.encoders.extract import ExtractHeader, ExtractWriter, Segment, now_utc
 from tiplink.encoders.fields import FieldValueError
@@ -108,11 +109,14 @@ def _record_ids(batch: ColumnBatch, id_index: int | None, path: Path, id_column:
                 ) -> pa.Array:
     if id_index is None:
         start = batch.first_row - 1
-        return pa.array([str(i) for i in range(start, start + batch.length)], type=pa.string())
+        numbers = np.arange(start, start + batch.length, dtype=np.int64)
+        as_int = pa.Array.from_buffers(pa.int64(), batch.length,
+                                       [None, pa.py_buffer(numbers.tobytes())])
+        return as_int.cast(pa.string())
     ids = pc.utf8_trim_whitespace(batch.columns[id_index])
-    empty = pc.equal(pc.utf8_length(ids), 0)
-    if pc.any(empty).as_py():
-        first = int(np.argmax(empty.to_numpy(zero_copy_only=False)))
+    empty = int_array_to_numpy(pc.binary_length(ids)) == 0
+    if empty.any():
+        first = int(np.argmax(empty))
         raise InputError("record id is empty", path, batch.first_row + first, id_column)
     return ids
 

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from tiplink.encoders.arrow_util import string_array
 from tiplink.errors import InputError
 
 DEFAULT_BATCH_SIZE = 100_000
@@ -54,8 +55,8 @@ class ColumnBatch:
 def columns_from_rows(rows: list[list[str]], width: int) -> list[pa.Array]:
     """Transpose rows of strings into string arrays."""
     if not rows:
-        return [pa.array([], type=pa.string()) for _ in range(width)]
-    return [pa.array(column, type=pa.string()) for column in zip(*rows, strict=True)]
+        return [string_array([]) for _ in range(width)]
+    return [string_array(column) for column in zip(*rows, strict=True)]
 
 
 class TableReader:
@@ -243,8 +244,9 @@ def _as_strings(array: pa.Array) -> pa.Array:
     import pyarrow.compute as pc
 
     if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
-        return pc.fill_null(array.cast(pa.string()), "")
-    return pa.array([_cell_text(v) for v in array.to_pylist()], type=pa.string())
+        strings = array.cast(pa.string())
+        return strings if strings.null_count == 0 else pc.coalesce(strings, "")
+    return string_array([_cell_text(v) for v in array.to_pylist()])
 
 
 class ParquetReader(TableReader):

@@ -302,22 +302,36 @@ def link_extracts(extracts: Sequence[Extract], threshold: float | None = None,
 
     t0 = time.perf_counter()
     keys = None
-    cand_l = cand_r = cand_codes = None
     if n < 2:
         model = None
         left = right = np.empty(0, np.int64)
         prob = np.empty(0)
     else:
         if not exhaustive:
-            positions = blocking.bit_positions(prepared.layout.bit_counts,
-                                               prepared.layout.word_starts)
-            params, useful = blocking.choose_params(prepared.words, positions)
-            cand_l, cand_r, keys = blocking.lsh_candidates(prepared.words, useful, params)
-            diagnostics["lsh"] = {"tables": params.tables, "bits_per_key": params.bits_per_key,
-                                  "informative_bits": len(useful),
-                                  "candidate_pairs": len(cand_l)}
-            cand_codes = similarity.pair_patterns(prepared.words, prepared.counts,
-                                                  prepared.layout, scheme, cand_l, cand_r)
+            layout = prepared.layout
+            by_segment = [blocking.bit_positions((layout.bit_counts[s],),
+                                                 (layout.word_starts[s],))
+                          for s in range(layout.n_segments)]
+            identifying: list[int] = []
+            context: list[int] = []
+            if threshold is None and layout.n_segments > 1:
+                context = stats.context_segments()
+                categorical = set(stats.categorical_segments())
+                identifying = [s for s in range(layout.n_segments)
+                               if s not in context and s not in categorical]
+            plan = blocking.plan_tables(prepared.words, by_segment, identifying, context)
+            keys = blocking.plan_keys(prepared.words, prepared.counts, layout.word_bounds(), plan)
+            # Pass 1 over the tables: the candidates' pattern histogram only.
+            cand_hist = np.zeros((len(class_names), scheme.n_patterns), dtype=np.float64)
+            n_candidates = 0
+            for cand_l, cand_r in blocking.iter_table_pairs(keys):
+                codes = similarity.pair_patterns(prepared.words, prepared.counts,
+                                                 prepared.layout, scheme, cand_l, cand_r)
+                cls = class_table[prepared.group[cand_l], prepared.group[cand_r]]
+                cand_hist += np.bincount(cls * scheme.n_patterns + codes,
+                                         minlength=cand_hist.size).reshape(cand_hist.shape)
+                n_candidates += len(cand_l)
+            diagnostics["lsh"] = {**plan.description, "candidate_pairs": n_candidates}
         timings["blocking_s"] = time.perf_counter() - t0
         report(0.3)
 
@@ -330,12 +344,8 @@ def link_extracts(extracts: Sequence[Extract], threshold: float | None = None,
                     prepared.words, prepared.counts, prepared.layout, scheme, prepared.group,
                     class_table, len(class_names)).astype(np.float64)
             else:
-                cand_class = class_table[prepared.group[cand_l], prepared.group[cand_r]]
-                hist = np.zeros((len(class_names), scheme.n_patterns), dtype=np.float64)
-                np.add.at(hist, (cand_class, cand_codes), 1.0)
-                cand_totals = np.bincount(cand_class, minlength=len(class_names))
-                hist += _sampled_histogram(prepared, scheme, keys, class_table, class_names,
-                                           cand_totals.astype(np.float64))
+                hist = cand_hist + _sampled_histogram(prepared, scheme, keys, class_table,
+                                                      class_names, cand_hist.sum(axis=1))
             if prepared.layout.n_segments == 1 and hist.sum() < SMALL_PAIRS:
                 # Too few pairs to fit a tail: a conventional Dice cut.
                 model = _threshold_model(LevelScheme.build([[SMALL_DICE]]), len(class_names))
@@ -360,9 +370,18 @@ def link_extracts(extracts: Sequence[Extract], threshold: float | None = None,
                 prepared.words, prepared.counts, prepared.layout, scheme, prepared.group,
                 class_table, keep)
         else:
-            cls = class_table[prepared.group[cand_l], prepared.group[cand_r]]
-            sel = keep[cls, cand_codes]
-            left, right, codes = cand_l[sel], cand_r[sel], cand_codes[sel]
+            # Pass 2 over the tables: keep the pairs with some evidence.
+            parts = []
+            for cand_l, cand_r in blocking.iter_table_pairs(keys):
+                cand_codes = similarity.pair_patterns(prepared.words, prepared.counts,
+                                                      prepared.layout, scheme, cand_l, cand_r)
+                cls = class_table[prepared.group[cand_l], prepared.group[cand_r]]
+                sel = keep[cls, cand_codes]
+                parts.append((cand_l[sel].astype(np.int64), cand_r[sel].astype(np.int64),
+                              cand_codes[sel]))
+            left = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, np.int64)
+            right = np.concatenate([p[1] for p in parts]) if parts else np.empty(0, np.int64)
+            codes = np.concatenate([p[2] for p in parts]) if parts else np.empty(0, np.int64)
         prob = model.posterior[class_table[prepared.group[left], prepared.group[right]], codes]
         timings["select_s"] = time.perf_counter() - t0
         diagnostics["scored_pairs"] = len(left)
@@ -417,12 +436,12 @@ def _sample_stats(prepared: PreparedRecords, pairs: int = 200_000) -> scoring.Se
 
 
 def _all_identical_patterns(scheme: LevelScheme) -> np.ndarray:
-    """Patterns where every observed segment is identical and at least one is observed.
+    """Patterns where every segment is present and identical in both records.
 
-    Identical encodings in every recorded field are the same person under
-    any sensible model; small inputs give EM too little to learn even that.
+    Identical encodings are the same person under any sensible model; small
+    inputs give EM too little to learn even that. A missing segment breaks
+    the rule: two records that only share sex and nationality are not
+    "identical".
     """
     levels = scheme.decode(np.arange(scheme.n_patterns))
-    miss = np.array([scheme.missing_level(s) for s in range(levels.shape[1])])
-    observed = levels != miss[None, :]
-    return np.all((levels == 0) | ~observed, axis=1) & observed.sum(axis=1).astype(bool)
+    return np.all(levels == 0, axis=1)

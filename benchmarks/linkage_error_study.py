@@ -165,16 +165,23 @@ def run_one(setting: str, seed: int, args: argparse.Namespace, work: Path) -> di
     combined = {}
     for sampler in ("perturb", "bernoulli"):
         t1 = time.perf_counter()
-        summary = linkage_uncertainty(default.pairs, default.parties, args.replicates,
-                                      args.inner, seed=seed, sampler=sampler).summary()
+        summary = linkage_uncertainty(
+            default.pairs, default.parties, args.replicates, args.inner, seed=seed, sampler=sampler
+        ).summary()
         ci = summary["ci95"]
         summary["covers_n"] = bool(ci and ci[0] <= true_n <= ci[1])
         summary["seconds"] = round(time.perf_counter() - t1, 1)
         combined[sampler] = summary
-    return {"setting": setting, "seed": seed, "true_n": true_n,
-            "observed": truth["unique_entities"],
-            "records": sum(truth["records"].values()), "encode_s": round(encode_s, 1),
-            "rows": rows, "combined": combined}
+    return {
+        "setting": setting,
+        "seed": seed,
+        "true_n": true_n,
+        "observed": truth["unique_entities"],
+        "records": sum(truth["records"].values()),
+        "encode_s": round(encode_s, 1),
+        "rows": rows,
+        "combined": combined,
+    }
 
 
 def _mean(values: list[float]) -> float:
@@ -274,8 +281,11 @@ def main() -> int:
             for seed in seeds:
                 t0 = time.perf_counter()
                 results.append(run_one(setting, seed, args, work))
-                print(f"{setting} seed {seed}: {time.perf_counter() - t0:.0f} s", file=sys.stderr,
-                      flush=True)
+                print(
+                    f"{setting} seed {seed}: {time.perf_counter() - t0:.0f} s",
+                    file=sys.stderr,
+                    flush=True,
+                )
     text = markdown(results, args)
     command = "python benchmarks/linkage_error_study.py " + " ".join(sys.argv[1:])
     text += f"\n\nCommand: `{command.strip()}`; {time.perf_counter() - started:.0f} s in all.\n"

@@ -30,11 +30,14 @@ class FieldValueError(ValueError):
 
 def validate(value: str, fmt: FieldFormat) -> str | None:
     """Return why ``value`` breaks ``fmt``, or ``None`` when it conforms."""
-    try:
-        value.encode(fmt.encoding)
-    except UnicodeEncodeError:
-        return f"value cannot be encoded as {fmt.encoding}"
+    if fmt.encoding != "utf-8" or not value.isascii():
+        try:
+            value.encode(fmt.encoding)
+        except UnicodeEncodeError:
+            return f"value cannot be encoded as {fmt.encoding}"
     if fmt.type == "string":
+        if fmt.unconstrained:
+            return None
         if fmt.pattern is not None:
             if fmt.pattern.fullmatch(value) is None:
                 return "value does not match the feature's pattern"

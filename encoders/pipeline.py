@@ -8,25 +8,27 @@ one message naming file, row and column, and no output file is left behind.
 
 from __future__ import annotations
 
-import base64
+import binascii
 import collections
-import hashlib
 import json
 import multiprocessing
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from tiplink.atomic import atomic_output
+from tiplink.encoders.arrow_util import int_array_to_numpy
 from tiplink.encoders.clk import Encoder
 from tiplink.encoders.extract import ExtractHeader, ExtractWriter, Segment, now_utc
 from tiplink.encoders.fields import FieldValueError
-from tiplink.encoders.readers import DEFAULT_BATCH_SIZE, RowBatch, TableReader, open_table
+from tiplink.encoders.readers import DEFAULT_BATCH_SIZE, ColumnBatch, TableReader, open_table
 from tiplink.encoders.schema import LinkageSchema, parse_schema
 from tiplink.errors import InputError
 
@@ -75,40 +77,47 @@ def resolve_columns(schema: LinkageSchema, header: list[str], path: Path) -> lis
 
 
 class _IdTracker:
-    """Collects record ids and finds duplicates without holding every id."""
+    """Collects record ids (compact Arrow strings) to find repeats exactly."""
 
     def __init__(self) -> None:
-        self._digests: list[np.ndarray] = []
+        self._chunks: list[pa.Array] = []
 
-    def add(self, ids: Sequence[str]) -> None:
-        digests = np.fromiter(
-            (int.from_bytes(hashlib.blake2b(i.encode(), digest_size=8).digest(), "little")
-             for i in ids), dtype=np.uint64, count=len(ids))
-        self._digests.append(digests)
+    def add(self, ids: pa.Array) -> None:
+        self._chunks.append(ids)
 
     def first_duplicate(self) -> int | None:
-        """0-based position of the first repeated id, or ``None``."""
-        if not self._digests:
+        """0-based position of the first id that repeats an earlier one, or ``None``."""
+        if not self._chunks:
             return None
-        allids = np.concatenate(self._digests)
-        order = np.argsort(allids, kind="stable")
-        ordered = allids[order]
-        repeats = np.nonzero(ordered[1:] == ordered[:-1])[0]
-        if repeats.size == 0:
+        ids = pa.chunked_array(self._chunks, type=pa.string())
+        if pc.count_distinct(ids).as_py() == len(ids):
             return None
-        return int(order[repeats + 1].min())
+        counts = pc.value_counts(ids)
+        repeated = pc.filter(counts.field("values"), pc.greater(counts.field("counts"), 1))
+        positions = np.nonzero(pc.is_in(ids, value_set=repeated).to_numpy(
+            zero_copy_only=False))[0]
+        seen: set[str] = set()
+        for position in positions:
+            value = ids[int(position)].as_py()
+            if value in seen:
+                return int(position)
+            seen.add(value)
+        return None
 
 
-def _record_ids(batch: RowBatch, id_index: int | None, path: Path, id_column: str | None
-                ) -> list[str]:
+def _record_ids(batch: ColumnBatch, id_index: int | None, path: Path, id_column: str | None
+                ) -> pa.Array:
     if id_index is None:
-        return [str(batch.first_row - 1 + i) for i in range(len(batch.rows))]
-    ids = []
-    for i, row in enumerate(batch.rows):
-        value = row[id_index].strip()
-        if not value:
-            raise InputError("record id is empty", path, batch.first_row + i, id_column)
-        ids.append(value)
+        start = batch.first_row - 1
+        numbers = np.arange(start, start + batch.length, dtype=np.int64)
+        as_int = pa.Array.from_buffers(pa.int64(), batch.length,
+                                       [None, pa.py_buffer(numbers.tobytes())])
+        return as_int.cast(pa.string())
+    ids = pc.utf8_trim_whitespace(batch.columns[id_index])
+    empty = int_array_to_numpy(pc.binary_length(ids)) == 0
+    if empty.any():
+        first = int(np.argmax(empty))
+        raise InputError("record id is empty", path, batch.first_row + first, id_column)
     return ids
 
 
@@ -122,29 +131,31 @@ def _worker_init(document: dict[str, Any], name: str, secret: bytes, header: lis
     _worker_encoder = Encoder(parse_schema(document, name=name), secret, header)
 
 
-def _worker_encode(rows: list[list[str]]) -> tuple[np.ndarray | None, tuple[int, str, str] | None,
-                                                   dict[str, list[str]] | None]:
+def _worker_encode(columns: list[pa.Array]) -> tuple[np.ndarray | None,
+                                                     tuple[int, str, str] | None,
+                                                     dict[str, list[str]] | None]:
     assert _worker_encoder is not None
     try:
-        return _worker_encoder.encode_rows(rows), None, _worker_encoder.strata_of(rows)
+        return (_worker_encoder.encode_columns(columns), None,
+                _worker_encoder.strata_columns(columns))
     except FieldValueError as exc:
         return None, (exc.row_index or 0, exc.column, exc.reason), None
 
 
 def _encoded_batches(reader: TableReader, encoder: Encoder, schema: LinkageSchema,
                      secret: bytes, header: list[str], workers: int
-                     ) -> Iterator[tuple[RowBatch, np.ndarray, dict[str, list[str]]]]:
+                     ) -> Iterator[tuple[ColumnBatch, np.ndarray, dict[str, list[str]]]]:
     """Encode batches in order, in this process or in a bounded worker pool."""
 
-    def fail(batch: RowBatch, index: int, column: str, reason: str) -> None:
+    def fail(batch: ColumnBatch, index: int, column: str, reason: str) -> None:
         raise InputError(reason, reader.path, batch.first_row + index, column)
 
     batches = reader.batches(DEFAULT_BATCH_SIZE)
     if workers <= 1:
         for batch in batches:
             try:
-                clks = encoder.encode_rows(batch.rows)
-                strata = encoder.strata_of(batch.rows)
+                clks = encoder.encode_columns(batch.columns)
+                strata = encoder.strata_columns(batch.columns)
             except FieldValueError as exc:
                 fail(batch, exc.row_index or 0, exc.column, exc.reason)
             yield batch, clks, strata
@@ -154,7 +165,7 @@ def _encoded_batches(reader: TableReader, encoder: Encoder, schema: LinkageSchem
                       initargs=(schema.document, schema.name, secret, header)) as pool:
         pending: collections.deque = collections.deque()
         for batch in batches:
-            pending.append((batch, pool.apply_async(_worker_encode, (batch.rows,))))
+            pending.append((batch, pool.apply_async(_worker_encode, (batch.columns,))))
             # Bounded in flight: memory stays flat whatever the input size.
             while len(pending) > 2 * workers:
                 yield _collect(pending.popleft(), fail)
@@ -162,12 +173,43 @@ def _encoded_batches(reader: TableReader, encoder: Encoder, schema: LinkageSchem
             yield _collect(pending.popleft(), fail)
 
 
-def _collect(item: tuple[RowBatch, Any], fail: Any) -> tuple[RowBatch, np.ndarray, dict]:
+def _collect(item: tuple[ColumnBatch, Any], fail: Any) -> tuple[ColumnBatch, np.ndarray, dict]:
     batch, result = item
     clks, failure, strata = result.get()
     if failure is not None:
         fail(batch, *failure)
     return batch, clks, strata
+
+
+_B64_ALPHABET = np.frombuffer(
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", dtype=np.uint8)
+
+
+def base64_rows(rows: np.ndarray) -> np.ndarray:
+    """Standard base64 (with padding) of every row of a ``uint8`` array.
+
+    The whole 3-byte groups of all rows are encoded in one ``binascii`` call
+    (their encodings concatenate); only the last 1 or 2 bytes of each row
+    are encoded with numpy.
+
+    Returns:
+        ``uint8`` array of shape ``(n, 4 * ceil(width / 3))`` holding ASCII.
+    """
+    count, width = rows.shape
+    whole = width // 3 * 3
+    parts = []
+    if whole:
+        head = binascii.b2a_base64(np.ascontiguousarray(rows[:, :whole]).tobytes(), newline=False)
+        parts.append(np.frombuffer(head, dtype=np.uint8).reshape(count, whole // 3 * 4))
+    rest = width - whole
+    if rest:
+        tail = np.zeros((count, 3), dtype=np.uint32)
+        tail[:, :rest] = rows[:, whole:]
+        joined = (tail[:, 0] << 16) | (tail[:, 1] << 8) | tail[:, 2]
+        text = _B64_ALPHABET[np.stack([(joined >> s) & 63 for s in (18, 12, 6, 0)], axis=1)]
+        text[:, rest + 1:] = ord("=")
+        parts.append(text)
+    return np.concatenate(parts, axis=1) if len(parts) > 1 else parts[0]
 
 
 class _ClkhashJsonWriter:
@@ -179,16 +221,20 @@ class _ClkhashJsonWriter:
         handle.write('{"clks": [')
 
     def write(self, clks: np.ndarray) -> None:
-        parts = []
-        for row in clks:
-            parts.append(('' if self._first else ', ') + '"' +
-                         base64.b64encode(row.tobytes()).decode() + '"')
-            self._first = False
-        self._handle.write("".join(parts))
+        if len(clks) == 0:
+            return
+        text = base64_rows(clks)
+        # Each entry is '"<base64>"' followed by ', ' (the last one's is dropped).
+        entries = np.empty((len(clks), text.shape[1] + 4), dtype=np.uint8)
+        entries[:, 0] = ord('"')
+        entries[:, 1:-3] = text
+        entries[:, -3:] = np.frombuffer(b'", ', dtype=np.uint8)
+        body = entries.tobytes()[:-2].decode("ascii")
+        self._handle.write(body if self._first else ", " + body)
+        self._first = False
 
     def close(self) -> None:
         self._handle.write("]}")
-
 
 def _progress_bar(reader: TableReader, enabled: bool | None) -> Any:
     from tqdm import tqdm
@@ -247,7 +293,7 @@ def encode_file(input_path: str | Path, schema: LinkageSchema, secret: bytes, pa
                     record_ids = _record_ids(batch, id_index, input_path, id_column)
                     ids.add(record_ids)
                     writer.write(clks)
-                    count += len(batch.rows)
+                    count += batch.length
                     bar.update(reader.progress_position() - bar.n)
                 _check_ids(ids, count, input_path, id_column)
                 writer.close()
@@ -265,7 +311,7 @@ def encode_file(input_path: str | Path, schema: LinkageSchema, secret: bytes, pa
                     record_ids = _record_ids(batch, id_index, input_path, id_column)
                     ids.add(record_ids)
                     extract.write_batch(record_ids, clks, strata)
-                    count += len(batch.rows)
+                    count += batch.length
                     bar.update(reader.progress_position() - bar.n)
                 _check_ids(ids, count, input_path, id_column)
                 extract.close()

@@ -63,6 +63,12 @@ class FieldFormat:
     date_format: str | None = None
     values: frozenset[str] = frozenset()
 
+    @property
+    def unconstrained(self) -> bool:
+        """A string format with nothing to check (beyond its encoding)."""
+        return (self.pattern is None and self.min_length is None and self.max_length is None
+                and self.case == "mixed")
+
 
 @dataclass(frozen=True)
 class Comparison:

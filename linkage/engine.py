@@ -29,6 +29,7 @@ from tiplink.linkage.capture import entity_party_sets
 from tiplink.linkage.clustering import Clustering, cluster
 from tiplink.linkage.scoring import FSModel
 from tiplink.linkage.similarity import LevelScheme, SegmentLayout
+from tiplink.linkage.strata import record_strata
 
 #: Pairs whose posterior is below this are dropped before clustering.
 MIN_EVIDENCE = 0.02
@@ -39,6 +40,10 @@ SAMPLE_PAIRS = 4_000_000
 #: engine then links at a conventional Dice cut.
 SMALL_PAIRS = 200_000
 SMALL_DICE = 0.85
+#: Default match-probability cut of the clustering: two groups of records
+#: merge while their cross pairs are on average more likely matches than
+#: not (see :mod:`~tiplink.linkage.clustering`).
+MATCH_CUT = 0.5
 
 
 @dataclass
@@ -53,6 +58,11 @@ class LinkageResult:
         party_sets: for each entity id, the sorted tuple of its parties.
         model: the decision model used.
         diagnostics: timings, pair counts, blocking settings, model summary.
+        pairs: the scored pairs the clustering saw (for re-clustering at
+            another cut or resampling decisions; see
+            :mod:`~tiplink.linkage.uncertainty`).
+        record_strata: per clear stratum the inputs carry, each record's
+            value (``""`` when empty), aligned with ``clusters``.
     """
 
     clusters: pd.DataFrame
@@ -61,10 +71,35 @@ class LinkageResult:
     party_sets: list[tuple[str, ...]]
     model: FSModel | None
     diagnostics: dict = field(default_factory=dict)
+    pairs: ScoredPairs | None = None
+    record_strata: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def n_entities(self) -> int:
         return len(self.party_sets)
+
+
+@dataclass(frozen=True)
+class ScoredPairs:
+    """Record pairs with their match probability, as given to the clustering.
+
+    Record indices count over all inputs in input order (the row order of
+    :attr:`LinkageResult.clusters`). Pairs not listed count as probability 0.
+
+    Attributes:
+        left, right: ``int64`` record indices of each pair.
+        prob: ``float64`` posterior match probability of each pair.
+        n_records: number of records.
+        group: ``int64`` party index (into ``LinkageResult.parties``) of each record.
+        cut: the match-probability cut the clustering used.
+    """
+
+    left: np.ndarray
+    right: np.ndarray
+    prob: np.ndarray
+    n_records: int
+    group: np.ndarray
+    cut: float
 
 
 @dataclass
@@ -210,7 +245,8 @@ def _sampled_histogram(prepared: PreparedRecords, scheme: LevelScheme, keys: np.
 def link_extracts(extracts: Sequence[Extract], threshold: float | None = None,
                   progress: Callable[[float], None] | None = None,
                   names: Sequence[str] | None = None,
-                  exhaustive_max_pairs: int = blocking.EXHAUSTIVE_MAX_PAIRS) -> LinkageResult:
+                  exhaustive_max_pairs: int = blocking.EXHAUSTIVE_MAX_PAIRS,
+                  match_cut: float | None = None) -> LinkageResult:
     """Link (and deduplicate) encoded extracts.
 
     Args:
@@ -222,6 +258,10 @@ def link_extracts(extracts: Sequence[Extract], threshold: float | None = None,
         names: names of the inputs for error messages (file names).
         exhaustive_max_pairs: compare every pair up to this many pairs,
             use LSH blocking beyond.
+        match_cut: the fitted model's match-probability cut used by the
+            clustering, in (0, 1); ``None`` is the default :data:`MATCH_CUT`
+            (0.5). Lower links more (fewer missed links, more false ones).
+            Not combinable with ``threshold``.
 
     Returns:
         The :class:`LinkageResult`.
@@ -235,6 +275,11 @@ def link_extracts(extracts: Sequence[Extract], threshold: float | None = None,
     check_compatible(extracts, names)
     if threshold is not None and not 0.0 < threshold <= 1.0:
         raise ExtractError("threshold must be in (0, 1]")
+    if match_cut is not None and threshold is not None:
+        raise ExtractError("give either a Dice threshold or a match-probability cut, not both")
+    if match_cut is not None and not 0.0 < match_cut < 1.0:
+        raise ExtractError("the match-probability cut must be in (0, 1)")
+    cut = MATCH_CUT if match_cut is None else float(match_cut)
     report(0.0)
 
     prepared = prepare(extracts, whole=threshold is not None)
@@ -319,7 +364,7 @@ def link_extracts(extracts: Sequence[Extract], threshold: float | None = None,
         report(0.6)
 
         t0 = time.perf_counter()
-        keep = model.posterior >= (0.5 if threshold is not None else MIN_EVIDENCE)
+        keep = model.posterior >= (0.5 if threshold is not None else min(MIN_EVIDENCE, cut))
         if exhaustive:
             left, right, codes = similarity.all_pairs_select(
                 prepared.words, prepared.counts, prepared.layout, scheme, prepared.group,
@@ -344,7 +389,7 @@ def link_extracts(extracts: Sequence[Extract], threshold: float | None = None,
     report(0.8)
 
     t0 = time.perf_counter()
-    clustering: Clustering = cluster(n, left, right, prob)
+    clustering: Clustering = cluster(n, left, right, prob, threshold=cut)
     timings["cluster_s"] = time.perf_counter() - t0
     party_sets = entity_party_sets(clustering.labels, prepared.group, prepared.parties)
     record_ids = [rid for e in extracts for rid in e.record_ids]
@@ -354,13 +399,18 @@ def link_extracts(extracts: Sequence[Extract], threshold: float | None = None,
         "entity_id": clustering.labels,
     })
     timings["total_s"] = time.perf_counter() - started
-    diagnostics.update({"timings": timings, "entities": clustering.n_entities,
+    diagnostics.update({"timings": timings, "entities": clustering.n_entities, "match_cut": cut,
                         "largest_entity": clustering.largest,
                         "model": model.summary() if model is not None else None})
     report(1.0)
     return LinkageResult(clusters=clusters, parties=prepared.parties,
                          records={e.header.party: len(e.record_ids) for e in extracts},
-                         party_sets=party_sets, model=model, diagnostics=diagnostics)
+                         party_sets=party_sets, model=model, diagnostics=diagnostics,
+                         pairs=ScoredPairs(left=np.asarray(left, dtype=np.int64),
+                                           right=np.asarray(right, dtype=np.int64),
+                                           prob=np.asarray(prob, dtype=np.float64),
+                                           n_records=int(n), group=prepared.group, cut=cut),
+                         record_strata=record_strata(extracts))
 
 
 def _threshold_model(scheme: LevelScheme, n_classes: int) -> FSModel:

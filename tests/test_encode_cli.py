@@ -316,5 +316,16 @@ def test_reader_streams_in_bounded_batches(tmp_path: Path) -> None:
 
     rows = [f"R{i},a,b,F,1990,THA,x" for i in range(2500)]
     reader = open_table(write_csv(tmp_path / "in.csv", rows))
-    sizes = [len(batch.rows) for batch in reader.batches(batch_size=1000)]
+    sizes = [batch.length for batch in reader.batches(batch_size=1000)]
     assert sizes == [1000, 1000, 500]
+
+
+@pytest.mark.parametrize("width", [1, 2, 3, 4, 5, 64, 127, 128])
+def test_vectorised_base64_equals_standard(width: int) -> None:
+    import base64
+
+    from tiplink.encoders.pipeline import base64_rows
+
+    rows = np.random.default_rng(width).integers(0, 256, (40, width), dtype=np.uint8)
+    expected = [base64.b64encode(row.tobytes()).decode() for row in rows]
+    assert [bytes(line).decode() for line in base64_rows(rows)] == expected

@@ -22,6 +22,7 @@ from tiplink.encoders.hardening import (
     blip_flip_probability,
     random_positions,
     salt_value,
+    sample_tokens,
     segment_bits_per_token,
 )
 from tiplink.encoders.schema import load_schema, parse_schema
@@ -32,9 +33,17 @@ COLUMNS = ["record_id", "given_name", "family_name", "sex", "date_of_birth", "na
 SECRET = b"test secret for hardening"
 
 
-def victim_with(hardening: dict | None = None, salt: dict | None = None, folds: int = 0):
-    """The bundled victim schema with hardening settings changed."""
+def victim_with(hardening: dict | None = None, salt: dict | None = None, folds: int = 0,
+                sampling: dict[str, float] | None = None):
+    """The bundled victim schema with exactly the given hardening settings."""
     document = copy.deepcopy(load_schema("victim").document)
+    document["x-tiplink"].pop("hardening", None)
+    for feature in document["features"]:
+        feature.get("x-tiplink", {}).pop("salt", None)
+        feature.get("x-tiplink", {}).pop("sampling", None)
+        rate = (sampling or {}).get(feature["identifier"])
+        if rate is not None:
+            feature.setdefault("x-tiplink", {})["sampling"] = {"rate": rate}
     if hardening is not None:
         document["x-tiplink"]["hardening"] = hardening
     if salt is not None:
@@ -306,6 +315,75 @@ def test_bad_salt_value_names_the_column_and_not_the_value(tmp_path: Path) -> No
     assert "Zzyzx" not in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert not out.exists()
+
+
+# --- keyed token sampling -----------------------------------------------------------
+
+
+def test_sample_tokens_is_keyed_deterministic_and_keeps_the_rate() -> None:
+    tokens = [f"t{i}" for i in range(4000)]
+    kept = sample_tokens(tokens, b"key one", 0.3)
+    assert kept == sample_tokens(tokens, b"key one", 0.3)
+    assert len(kept) / len(tokens) == pytest.approx(0.3, abs=0.03)
+    other = sample_tokens(tokens, b"key two", 0.3)
+    assert len(set(kept) & set(other)) / len(kept) == pytest.approx(0.3, abs=0.05)
+    assert sample_tokens(tokens, b"key one", 1.0) == tokens
+    # Membership depends on the token only, not on its company.
+    assert [t for t in tokens[:50] if t in kept] == sample_tokens(tokens[:50], b"key one", 0.3)
+    # A value whose tokens would all be dropped keeps one.
+    assert len(sample_tokens(["only"], b"key one", 1e-9)) == 1
+
+
+def test_sampled_encodings_keep_equal_values_equal_and_sharing_keyed() -> None:
+    rates = {"name": 0.4, "date_of_birth": 0.6, "place_of_origin": 0.4}
+    schema = victim_with(sampling=rates)
+    other = ["2", "Somsak", "Jaidee", "M", "1990-05-21", "THA", "Chiang Rai"]
+    plain = Encoder(victim_with(), SECRET, COLUMNS)
+    base = segments_of(plain, plain.encode_rows([ROW, other]))
+    shared = []
+    for secret in (b"first secret", b"second secret", b"third secret"):
+        encoder = Encoder(schema, secret, COLUMNS)
+        seg = segments_of(encoder, encoder.encode_rows([ROW, ROW, other]))
+        assert np.array_equal(seg["name"][0], seg["name"][1])
+        assert seg["name"][0].sum() < 0.7 * base["name"][0].sum()
+        assert seg["dob"][0].sum() < base["dob"][0].sum()
+        shared.append(round(dice(seg["name"][0], seg["name"][2]), 3))
+    # How similar two different names look depends on the secret.
+    assert len(set(shared)) > 1
+
+
+def test_sampling_fast_path_equals_token_path() -> None:
+    """The per-name-part cache samples exactly the tokens ``tokens()`` keeps."""
+    from tiplink.encoders import bloomfilter
+    from tiplink.encoders.clk import FeatureEncoder
+    from tiplink.encoders.key_derivation import derive_feature_keys, derive_subkey
+
+    schema = victim_with(sampling={"name": 0.35})
+    feature = schema.features[0]
+    keys = derive_feature_keys(SECRET, len(schema.features), schema.kdf)
+    encoder = FeatureEncoder(feature, keys[0], 512, False,
+                             derive_subkey(SECRET, "sampling:name"))
+    for values in (("Nguyen Thi", "Lan", ""), ("Somchai", "Jaidee", "Noi"), ("Ma Khin", "", "")):
+        tokens = encoder.tokens(values)
+        expected = bloomfilter.mask_of(
+            [p for t in tokens for p in encoder.token_positions(t)], 512)
+        assert encoder.mask(values) == expected
+        assert len(tokens) < len(encoder.tokens(values, sample=False))
+
+
+def test_sampling_changes_nothing_without_the_key() -> None:
+    schema = victim_with(sampling={"name": 0.4})
+    a = Encoder(schema, SECRET, COLUMNS).encode_rows([ROW])
+    b = Encoder(schema, b"another", COLUMNS).encode_rows([ROW])
+    assert not np.array_equal(a, b)
+
+
+def test_invalid_sampling_rate_is_rejected() -> None:
+    for rate in (0, 1.5, "half"):
+        document = copy.deepcopy(load_schema("victim").document)
+        document["features"][0]["x-tiplink"]["sampling"] = {"rate": rate}
+        with pytest.raises(SchemaError, match="sampling"):
+            parse_schema(document)
 
 
 # --- schema keys --------------------------------------------------------------------

@@ -28,7 +28,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from privacy.accuracy import measure_accuracy
+from privacy.accuracy import measure_accuracy, measure_engine_accuracy
 from privacy.attack_run import ATTACKS, run_attacks
 from privacy.data import accuracy_data, attack_data
 from privacy.variants import Variant, parse_variant
@@ -52,39 +52,52 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--population", type=int, default=3500,
                         help="hidden population of the accuracy benchmark (default 3500, "
                              "about 3,600 records in four registers)")
-    parser.add_argument("--seed", type=int, default=20240630)
+    parser.add_argument("--seeds", default="1,2,3",
+                        help="comma-separated seeds: each draws its own data, lists and "
+                             "secrets; tables show the mean and the worst case")
     parser.add_argument("--skip-attacks", action="store_true")
     parser.add_argument("--skip-accuracy", action="store_true")
+    parser.add_argument("--engine", action="store_true",
+                        help="measure accuracy with tiplink.linkage.engine (default settings) "
+                             "instead of the interim oracle model")
     parser.add_argument("--output", default="benchmarks/privacy/results.json")
     args = parser.parse_args(argv)
 
     variants = [parse_variant(v.strip()) for v in args.variants.split(",") if v.strip()]
     overlaps = [float(o) for o in args.overlaps.split(",")]
     started = time.perf_counter()
-    results: dict = {"command": " ".join(["python", "benchmarks/privacy/run.py", *(argv or sys.argv[1:])]),
-                     "records": args.records, "population": args.population, "seed": args.seed,
-                     "attacks": [], "accuracy": {}}
-    if not args.skip_attacks:
-        data = {kind: attack_data(args.records, args.seed, kind)
-                for kind in {v.kind for v in variants}}
-        for variant in variants:
-            for overlap in overlaps:
-                outcome = run_attacks(variant.schema(), data[variant.kind], overlap,
-                                      np.random.default_rng([args.seed, int(overlap * 100)]),
-                                      variant=variant.key)
-                results["attacks"].append(asdict(outcome))
-                shares = " ".join(f"{k}={100 * v:.1f}%" for k, v in outcome.shares.items())
-                print(f"{variant.key} overlap={overlap:g}: {shares} ({outcome.seconds:.0f}s)",
-                      file=sys.stderr, flush=True)
-    if not args.skip_accuracy:
-        registers = {kind: accuracy_data(args.population, args.seed, kind)
-                     for kind in {v.kind for v in variants}}
-        for variant in variants:
-            accuracy = measure_accuracy(variant.schema(), registers[variant.kind],
-                                        np.random.default_rng([args.seed, 2]))
-            results["accuracy"][variant.key] = asdict(accuracy)
-            print(f"{variant.key}: F1={accuracy.f1:.3f} unique={100 * accuracy.unique_error:+.1f}% "
-                  f"capture={100 * accuracy.capture_error:.1f}%", file=sys.stderr, flush=True)
+    seeds = [int(x) for x in args.seeds.split(",")]
+    command = ["python", "benchmarks/privacy/run.py", *(sys.argv[1:] if argv is None else argv)]
+    results: dict = {"command": " ".join(command), "records": args.records,
+                     "accuracy_method": "engine" if args.engine else "oracle model",
+                     "population": args.population, "seeds": seeds,
+                     "attacks": [], "accuracy": []}
+    kinds = sorted({v.kind for v in variants})
+    for seed in seeds:
+        if not args.skip_attacks:
+            data = {kind: attack_data(args.records, seed, kind) for kind in kinds}
+            for variant in variants:
+                for overlap in overlaps:
+                    outcome = run_attacks(variant.schema(), data[variant.kind], overlap,
+                                          np.random.default_rng([seed, round(overlap * 100)]),
+                                          variant=variant.key)
+                    results["attacks"].append({"seed": seed, **asdict(outcome)})
+                    shares = " ".join(f"{k}={100 * v:.1f}%" for k, v in outcome.shares.items())
+                    print(f"seed {seed} {variant.key} overlap={overlap:g}: {shares} "
+                          f"({outcome.seconds:.0f}s)", file=sys.stderr, flush=True)
+        if not args.skip_accuracy:
+            registers = {kind: accuracy_data(args.population, seed, kind) for kind in kinds}
+            for variant in variants:
+                if args.engine:
+                    accuracy = measure_engine_accuracy(variant.schema(), registers[variant.kind])
+                else:
+                    accuracy = measure_accuracy(variant.schema(), registers[variant.kind],
+                                                np.random.default_rng([seed, 2]))
+                results["accuracy"].append({"seed": seed, "variant": variant.key,
+                                            **asdict(accuracy)})
+                print(f"seed {seed} {variant.key}: F1={accuracy.f1:.3f} "
+                      f"unique={100 * accuracy.unique_error:+.1f}% "
+                      f"capture={100 * accuracy.capture_error:.1f}%", file=sys.stderr, flush=True)
     results["seconds"] = round(time.perf_counter() - started, 1)
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text(json.dumps(results, indent=1, default=float) + "\n")
@@ -93,30 +106,39 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def markdown(results: dict, variants: list[Variant], overlaps: list[float]) -> str:
-    """The result tables in Markdown."""
+    """The result tables in Markdown: attacks as mean (worst) over seeds, accuracy as mean."""
     lines = []
+    seeds = len(results["seeds"])
     if results["attacks"]:
-        by = {(a["variant"], a["overlap"]): a for a in results["attacks"]}
         head = "| encoding | overlap | " + " | ".join(LABELS[a] for a in ATTACKS) + " |"
         lines += [head, "|" + "---|" * (2 + len(ATTACKS))]
         for variant in variants:
             for overlap in overlaps:
-                a = by.get((variant.key, overlap))
-                if a is None:
+                runs = [a for a in results["attacks"]
+                        if a["variant"] == variant.key and a["overlap"] == overlap]
+                if not runs:
                     continue
-                cells = " | ".join(f"{100 * a['shares'][k]:.1f}" for k in ATTACKS)
-                lines.append(f"| {variant.key} | {overlap:.0%} | {cells} |")
+                cells = []
+                for attack in ATTACKS:
+                    values = [100 * r["shares"][attack] for r in runs]
+                    cells.append(f"{np.mean(values):.1f}" if seeds == 1
+                                 else f"{np.mean(values):.1f} ({max(values):.1f})")
+                lines.append(f"| {variant.key} | {overlap:.0%} | {' | '.join(cells)} |")
         lines.append("")
     if results["accuracy"]:
         lines += ["| encoding | F1 | precision | recall | unique-count error | "
                   "capture-history error |", "|---|---|---|---|---|---|"]
         for variant in variants:
-            acc = results["accuracy"].get(variant.key)
-            if acc is None:
+            runs = [a for a in results["accuracy"] if a["variant"] == variant.key]
+            if not runs:
                 continue
-            lines.append(f"| {variant.key} | {acc['f1']:.3f} | {acc['precision']:.3f} | "
-                         f"{acc['recall']:.3f} | {100 * acc['unique_error']:+.1f}% | "
-                         f"{100 * acc['capture_error']:.1f}% |")
+
+            def mean(key: str, runs: list = runs) -> float:
+                return float(np.mean([r[key] for r in runs]))
+
+            lines.append(f"| {variant.key} | {mean('f1'):.3f} | {mean('precision'):.3f} | "
+                         f"{mean('recall'):.3f} | {100 * mean('unique_error'):+.1f}% | "
+                         f"{100 * mean('capture_error'):.1f}% |")
     return "\n".join(lines)
 
 

@@ -388,6 +388,10 @@ def link_extracts(extracts: Sequence[Extract], threshold: float | None = None,
         diagnostics["linked_pairs"] = int((prob > 0.5).sum())
     report(0.8)
 
+    if match_cut is None and threshold is None and model is not None \
+            and model.method.startswith("fellegi-sunter"):
+        # Default: the count-unbiased cut (see scoring.balanced_cut).
+        cut = scoring.balanced_cut(prob)
     t0 = time.perf_counter()
     clustering: Clustering = cluster(n, left, right, prob, threshold=cut)
     timings["cluster_s"] = time.perf_counter() - t0

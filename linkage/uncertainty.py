@@ -13,8 +13,8 @@ match probabilities express it:
 1. **Linkage replicates.** Each replicate perturbs every scored pair's
    match probability on the log-odds scale with standard logistic noise,
    ``logit p~ = logit p + e``, and reruns the engine's clustering at its
-   cut. A pair on its own then links with probability exactly ``p`` (at the
-   default cut 1/2, ``P(p~ > 1/2) = p``), as if its decision were drawn from
+   cut ``c``, shifted by ``logit c``. A pair on its own then links with
+   probability exactly ``p`` (``P(p~ > c) = p``), as if its decision were drawn from
    its posterior, while the clustering still weighs strong evidence above
    weak evidence when pairs disagree about a group (``bernoulli`` draws each
    decision as 0/1 instead). Each replicate gives a new set of entities, a
@@ -137,7 +137,7 @@ def _round(value: float) -> float | None:
 
 
 def perturbed_probabilities(
-    prob: np.ndarray, rng: np.random.Generator, sampler: str = "perturb"
+    prob: np.ndarray, rng: np.random.Generator, sampler: str = "perturb", cut: float = 0.5
 ) -> np.ndarray:
     """One draw of the pairs' match evidence (see the module docstring).
 
@@ -146,13 +146,16 @@ def perturbed_probabilities(
         rng: the generator.
         sampler: ``perturb`` (logistic noise on the log-odds) or
             ``bernoulli`` (0/1 decisions drawn with probability ``p``).
+        cut: the clustering's cut; the noise is centred so that a pair on
+            its own passes the cut with probability exactly ``p``.
     """
     if sampler == "bernoulli":
         return (rng.random(len(prob)) < prob).astype(np.float64)
     if sampler != "perturb":
         raise ValueError(f"sampler must be one of {', '.join(SAMPLERS)}")
     p = np.clip(prob, _CLIP, 1.0 - _CLIP)
-    logit = np.log(p) - np.log1p(-p) + rng.logistic(size=len(p))
+    shift = np.log(cut) - np.log1p(-cut)
+    logit = np.log(p) - np.log1p(-p) + rng.logistic(size=len(p)) + shift
     return 1.0 / (1.0 + np.exp(-logit))
 
 
@@ -167,7 +170,7 @@ def replicate_table(
         rng: the generator.
         sampler: see :func:`perturbed_probabilities`.
     """
-    prob = perturbed_probabilities(pairs.prob, rng, sampler)
+    prob = perturbed_probabilities(pairs.prob, rng, sampler, cut=pairs.cut)
     clustering = cluster(pairs.n_records, pairs.left, pairs.right, prob, threshold=pairs.cut)
     sets = entity_party_sets(clustering.labels, pairs.group, list(parties))
     table = CaptureTable.from_histories(sorted(parties), Counter(s for s in sets if s))

@@ -64,6 +64,9 @@ def test_one_pair_links_with_its_probability() -> None:
     for p in (0.1, 0.3, 0.8):
         draws = perturbed_probabilities(np.full(40_000, p), rng)
         assert abs(float(np.mean(draws > 0.5)) - p) < 0.01
+        for cut in (0.25, 0.4):
+            shifted = perturbed_probabilities(np.full(40_000, p), rng, cut=cut)
+            assert abs(float(np.mean(shifted > cut)) - p) < 0.01
         bern = perturbed_probabilities(np.full(40_000, p), rng, "bernoulli")
         assert set(np.unique(bern)) <= {0.0, 1.0}
         assert abs(float(bern.mean()) - p) < 0.01
@@ -115,10 +118,10 @@ def test_default_cut_is_unchanged_and_scored_pairs_reproduce_the_clusters(
     registers: list[Path], linked: LinkageResult
 ) -> None:
     pairs = linked.pairs
-    assert pairs is not None and pairs.cut == 0.5
-    again = cluster(pairs.n_records, pairs.left, pairs.right, pairs.prob)
+    assert pairs is not None and 0.1 <= pairs.cut <= 0.5  # the count-unbiased default
+    again = cluster(pairs.n_records, pairs.left, pairs.right, pairs.prob, threshold=pairs.cut)
     assert np.array_equal(again.labels, linked.clusters["entity_id"].to_numpy())
-    explicit = link_extracts([read_extract(p) for p in registers], match_cut=0.5)
+    explicit = link_extracts([read_extract(p) for p in registers], match_cut=pairs.cut)
     assert explicit.clusters.equals(linked.clusters)
 
 

@@ -5,8 +5,9 @@ writes four registers with known truth (true N, every record's person, the
 true capture histories); each agency's register is encoded with
 ``tiplink encode`` (bundled ``victim`` schema) and linked with the engine:
 
-* at its default (the fitted decision model, match-probability cut 0.5);
-* at a sweep of match-probability cuts (``link_extracts(match_cut=...)``,
+* at its default (the fitted decision model, with the match-probability
+  cut the engine chooses from the data: ``scoring.balanced_cut``);
+* at a sweep of fixed match-probability cuts (``link_extracts(match_cut=...)``,
   ``tiplink link --match-cut``): lower cuts link more;
 * at a few whole-encoding Dice thresholds (``tiplink link --threshold``);
 * and, as a reference, with perfect linkage (the true capture histories).
@@ -142,8 +143,8 @@ def run_one(setting: str, seed: int, args: argparse.Namespace, work: Path) -> di
         **estimate_row(perfect, args.bootstrap, true_n),
     }]  # fmt: skip
     default: LinkageResult | None = None
-    rules: list[tuple[str, dict[str, Any]]] = [("default (cut 0.5)", {})]
-    rules += [(f"cut {c:g}", {"match_cut": c}) for c in args.cuts if c != 0.5]
+    rules: list[tuple[str, dict[str, Any]]] = [("default", {})]
+    rules += [(f"cut {c:g}", {"match_cut": c}) for c in args.cuts]
     rules += [(f"Dice {d:g}", {"threshold": d}) for d in args.dice]
     for label, options in rules:
         t1 = time.perf_counter()
@@ -154,6 +155,7 @@ def run_one(setting: str, seed: int, args: argparse.Namespace, work: Path) -> di
         scores = evaluate(data, result.clusters)
         rows.append({
             "rule": label,
+            "cut": result.diagnostics.get("match_cut"),
             "entities": result.n_entities,
             "f1": scores["f1"], "precision": scores["precision"], "recall": scores["recall"],
             "unique_error_pct": scores["unique_count_error_pct"],
@@ -211,6 +213,11 @@ def markdown(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
         labels = [row["rule"] for row in runs[0]["rows"]]
         for i, label in enumerate(labels):
             rows = [r["rows"][i] for r in runs]
+            if label == "default":
+                cuts = [x["cut"] for x in rows if x.get("cut") is not None]
+                label = (
+                    f"default (data-chosen cut {min(cuts):.2f}–{max(cuts):.2f})" if cuts else label
+                )
             pops = [x["population"] for x in rows]
             cis = [x["ci95"] for x in rows if x.get("ci95")]
             lo = _mean([c[0] for c in cis])

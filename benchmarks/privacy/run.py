@@ -61,7 +61,18 @@ def main(argv: list[str] | None = None) -> int:
                         help="measure accuracy with tiplink.linkage.engine (default settings) "
                              "instead of the interim oracle model")
     parser.add_argument("--output", default="benchmarks/privacy/results.json")
+    parser.add_argument("--tables", nargs="+", metavar="RESULTS.json",
+                        help="only print the tables of earlier runs' result files")
     args = parser.parse_args(argv)
+    if args.tables:
+        for path in args.tables:
+            saved = json.loads(Path(path).read_text())
+            names = list(dict.fromkeys([a["variant"] for a in saved["attacks"]]
+                                       + [a["variant"] for a in saved["accuracy"]]))
+            shown = sorted({a["overlap"] for a in saved["attacks"]}, reverse=True)
+            print(f"{path}: {saved['command']}\n")
+            print(markdown(saved, [parse_variant(v) for v in names], shown) + "\n")
+        return 0
 
     variants = [parse_variant(v.strip()) for v in args.variants.split(",") if v.strip()]
     overlaps = [float(o) for o in args.overlaps.split(",")]

@@ -83,6 +83,7 @@ class FeatureEncoder:
         self._extended = feature.tokens is not None or feature.normalise is not None
         self._cache: dict[tuple[str, ...], int] = {}
         self._bytes_cache: dict[str, bytes] = {}
+        self._column_cache: dict[tuple[str, str], tuple[int, bool, bool]] = {}
         self._plain = not self._extended
         self._token_caches: dict[int, dict[str, int]] = {}
         self._fixed_k_cache = (_TokenMaskCache(self, feature.bits_per_token)
@@ -179,15 +180,24 @@ class FeatureEncoder:
         return value
 
     def _words(self, raw: str) -> tuple[str, ...]:
-        """Normalised words of one column value (cached)."""
-        words = self._word_cache.get(raw)
-        if words is None:
-            assert self.feature.normalise is not None
-            words = tuple(normalise_text(raw, self._normalise_keep_words).split())
-            if len(self._word_cache) >= CACHE_LIMIT:
-                self._word_cache.clear()
-            self._word_cache[raw] = words
-        return words
+        """Normalised words of one column value.
+
+        Normalisation works within whitespace-separated words, so each raw
+        word is normalised once and cached: raw words repeat far more than
+        whole values (tested against normalising the whole value).
+        """
+        words: list[str] = []
+        cache = self._word_cache
+        for raw_word in raw.split():
+            normalised = cache.get(raw_word)
+            if normalised is None:
+                assert self._normalise_keep_words is not None
+                normalised = tuple(normalise_text(raw_word, self._normalise_keep_words).split())
+                if len(cache) >= CACHE_LIMIT:
+                    cache.clear()
+                cache[raw_word] = normalised
+            words.extend(normalised)
+        return tuple(words)
 
     def _name_parts_mask(self, values: Sequence[str], salt: str) -> int:
         """Name-part filters are the union of each word's, so cache per word."""
@@ -230,10 +240,17 @@ class FeatureEncoder:
             The union of its kept words' filters, whether it kept any word,
             and whether it had any word at all (dropped honorifics included).
         """
-        words = self._words(raw) if raw else ()
-        kept = [w for w in words if w.casefold() not in self._drop_words] if self._drop_words \
-            else list(words)
-        return self.words_mask(kept, salt), bool(kept), bool(words)
+        key = (raw, salt)
+        cached = self._column_cache.get(key)
+        if cached is None:
+            words = self._words(raw) if raw else ()
+            kept = [w for w in words if w.casefold() not in self._drop_words] \
+                if self._drop_words else list(words)
+            cached = (self.words_mask(kept, salt), bool(kept), bool(words))
+            if len(self._column_cache) >= CACHE_LIMIT:
+                self._column_cache.clear()
+            self._column_cache[key] = cached
+        return cached
 
     def mask_bytes(self, value: str) -> bytes:
         """The filter of a one-column, unsalted value, as big-endian bytes (cached)."""

@@ -237,8 +237,11 @@ class ExtractWriter:
         self._atomic = atomic_path(self.path)
         self._tmp = self._atomic.__enter__()
         self._schema = _arrow_schema(header.bit_length, header.strata)
+        # Encodings look random and do not compress; ids and strata do.
+        compression = {name: "zstd" for name in self._schema.names}
+        compression["clk"] = "none"
         self._writer = pq.ParquetWriter(
-            self._tmp, self._schema, compression="zstd", write_page_checksum=True
+            self._tmp, self._schema, compression=compression, write_page_checksum=True
         )
         self._digest = ContentDigest()
         self._count = 0

@@ -182,6 +182,16 @@ def register_link(subparsers: Any) -> None:
     parser.add_argument("--threshold", type=_threshold, default=None, metavar="T",
                         help="Dice threshold on the whole encoding (default: the engine "
                              "fits its own decision rule to the data)")
+    parser.add_argument("--match-cut", default=None, metavar="P",
+                        help="match-probability cut of the engine's own decision model, in "
+                             "(0, 1) (default 0.5); lower links more")
+    parser.add_argument("--linkage-uncertainty", default=None, metavar="R",
+                        help="also give an interval that includes linkage uncertainty: R "
+                             "linkage replicates (each reclusters perturbed match "
+                             "probabilities), each with --linkage-inner sampling resamples "
+                             "(see docs/estimation.md)")
+    parser.add_argument("--linkage-inner", default="20", metavar="B",
+                        help="sampling resamples per linkage replicate (default 20)")
     parser.add_argument("--min-cell-count", type=int, default=0, metavar="K",
                         help="suppress capture-history cells below K (default 0: none)")
     parser.add_argument("--diagnostics", metavar="FILE",
@@ -209,9 +219,22 @@ def run_link(args: argparse.Namespace) -> int:
     from tiplink.linkage.counts import counts_document
     from tiplink.linkage.engine import link_extracts
     from tiplink.linkage.inputs import read_input
+    from tiplink.linkage.strata import strata_of_result
 
     if args.min_cell_count < 0:
         raise InputError("--min-cell-count must be 0 or more")
+    match_cut = None
+    if args.match_cut is not None:
+        match_cut = _float_option(args.match_cut, "--match-cut", 0.0, 1.0)
+        if not 0.0 < match_cut < 1.0:
+            raise InputError("--match-cut must be a number strictly between 0 and 1")
+        if args.threshold is not None:
+            raise InputError("give either --threshold (a Dice cut) or --match-cut, not both")
+    replicates = _int_option(args.linkage_uncertainty, "--linkage-uncertainty", 2)
+    inner = _int_option(args.linkage_inner, "--linkage-inner", 2)
+    if replicates is not None and args.threshold is not None:
+        raise InputError("--linkage-uncertainty needs the engine's own decision model; "
+                         "it cannot be combined with --threshold")
     extracts, names = [], []
     for spec in args.extracts:
         extract, name = read_input(spec)
@@ -223,10 +246,20 @@ def run_link(args: argparse.Namespace) -> int:
             print(f"\rlinking: {fraction:5.0%}", end="" if fraction < 1 else "\n",
                   file=sys.stderr, flush=True)
 
-    result = link_extracts(extracts, threshold=args.threshold, progress=progress, names=names)
+    result = link_extracts(extracts, threshold=args.threshold, progress=progress, names=names,
+                           match_cut=match_cut)
+    summary = None
+    if replicates is not None and len(result.parties) >= 2 and result.pairs is not None:
+        from tiplink.linkage.counts import COUNTS_SEED
+        from tiplink.linkage.uncertainty import linkage_uncertainty
+
+        summary = linkage_uncertainty(result.pairs, result.parties, replicates,
+                                      inner or 20, seed=COUNTS_SEED).summary()
     document = counts_document(parties=result.parties, records_per_party=result.records,
                                entity_party_sets=result.party_sets,
-                               min_cell_count=args.min_cell_count)
+                               min_cell_count=args.min_cell_count,
+                               strata=strata_of_result(result),
+                               linkage_uncertainty=summary)
     # Write both outputs only once everything has been computed, each atomically.
     with atomic_output(args.clusters, "w") as handle:
         result.clusters.to_csv(handle, index=False, lineterminator="\n")

@@ -29,6 +29,7 @@ from tiplink.linkage.capture import entity_party_sets
 from tiplink.linkage.clustering import Clustering, cluster
 from tiplink.linkage.scoring import FSModel
 from tiplink.linkage.similarity import LevelScheme, SegmentLayout
+from tiplink.linkage.strata import record_strata
 
 #: Pairs whose posterior is below this are dropped before clustering.
 MIN_EVIDENCE = 0.02
@@ -39,6 +40,10 @@ SAMPLE_PAIRS = 4_000_000
 #: engine then links at a conventional Dice cut.
 SMALL_PAIRS = 200_000
 SMALL_DICE = 0.85
+#: Default match-probability cut of the clustering: two groups of records
+#: merge while their cross pairs are on average more likely matches than
+#: not (see :mod:`~tiplink.linkage.clustering`).
+MATCH_CUT = 0.5
 
 
 @dataclass
@@ -53,6 +58,11 @@ class LinkageResult:
         party_sets: for each entity id, the sorted tuple of its parties.
         model: the decision model used.
         diagnostics: timings, pair counts, blocking settings, model summary.
+        pairs: the scored pairs the clustering saw (for re-clustering at
+            another cut or resampling decisions; see
+            :mod:`~tiplink.linkage.uncertainty`).
+        record_strata: per clear stratum the inputs carry, each record's
+            value (``""`` when empty), aligned with ``clusters``.
     """
 
     clusters: pd.DataFrame
@@ -61,10 +71,35 @@ class LinkageResult:
     party_sets: list[tuple[str, ...]]
     model: FSModel | None
     diagnostics: dict = field(default_factory=dict)
+    pairs: ScoredPairs | None = None
+    record_strata: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def n_entities(self) -> int:
         return len(self.party_sets)
+
+
+@dataclass(frozen=True)
+class ScoredPairs:
+    """Record pairs with their match probability, as given to the clustering.
+
+    Record indices count over all inputs in input order (the row order of
+    :attr:`LinkageResult.clusters`). Pairs not listed count as probability 0.
+
+    Attributes:
+        left, right: ``int64`` record indices of each pair.
+        prob: ``float64`` posterior match probability of each pair.
+        n_records: number of records.
+        group: ``int64`` party index (into ``LinkageResult.parties``) of each record.
+        cut: the match-probability cut the clustering used.
+    """
+
+    left: np.ndarray
+    right: np.ndarray
+    prob: np.ndarray
+    n_records: int
+    group: np.ndarray
+    cut: float
 
 
 @dataclass
@@ -210,7 +245,8 @@ def _sampled_histogram(prepared: PreparedRecords, scheme: LevelScheme, keys: np.
 def link_extracts(extracts: Sequence[Extract], threshold: float | None = None,
                   progress: Callable[[float], None] | None = None,
                   names: Sequence[str] | None = None,
-                  exhaustive_max_pairs: int = blocking.EXHAUSTIVE_MAX_PAIRS) -> LinkageResult:
+                  exhaustive_max_pairs: int = blocking.EXHAUSTIVE_MAX_PAIRS,
+                  match_cut: float | None = None) -> LinkageResult:
     """Link (and deduplicate) encoded extracts.
 
     Args:
@@ -222,6 +258,10 @@ def link_extracts(extracts: Sequence[Extract], threshold: float | None = None,
         names: names of the inputs for error messages (file names).
         exhaustive_max_pairs: compare every pair up to this many pairs,
             use LSH blocking beyond.
+        match_cut: the fitted model's match-probability cut used by the
+            clustering, in (0, 1); ``None`` is the default :data:`MATCH_CUT`
+            (0.5). Lower links more (fewer missed links, more false ones).
+            Not combinable with ``threshold``.
 
     Returns:
         The :class:`LinkageResult`.
@@ -235,6 +275,11 @@ def link_extracts(extracts: Sequence[Extract], threshold: float | None = None,
     check_compatible(extracts, names)
     if threshold is not None and not 0.0 < threshold <= 1.0:
         raise ExtractError("threshold must be in (0, 1]")
+    if match_cut is not None and threshold is not None:
+        raise ExtractError("give either a Dice threshold or a match-probability cut, not both")
+    if match_cut is not None and not 0.0 < match_cut < 1.0:
+        raise ExtractError("the match-probability cut must be in (0, 1)")
+    cut = MATCH_CUT if match_cut is None else float(match_cut)
     report(0.0)
 
     prepared = prepare(extracts, whole=threshold is not None)
@@ -257,22 +302,36 @@ def link_extracts(extracts: Sequence[Extract], threshold: float | None = None,
 
     t0 = time.perf_counter()
     keys = None
-    cand_l = cand_r = cand_codes = None
     if n < 2:
         model = None
         left = right = np.empty(0, np.int64)
         prob = np.empty(0)
     else:
         if not exhaustive:
-            positions = blocking.bit_positions(prepared.layout.bit_counts,
-                                               prepared.layout.word_starts)
-            params, useful = blocking.choose_params(prepared.words, positions)
-            cand_l, cand_r, keys = blocking.lsh_candidates(prepared.words, useful, params)
-            diagnostics["lsh"] = {"tables": params.tables, "bits_per_key": params.bits_per_key,
-                                  "informative_bits": len(useful),
-                                  "candidate_pairs": len(cand_l)}
-            cand_codes = similarity.pair_patterns(prepared.words, prepared.counts,
-                                                  prepared.layout, scheme, cand_l, cand_r)
+            layout = prepared.layout
+            by_segment = [blocking.bit_positions((layout.bit_counts[s],),
+                                                 (layout.word_starts[s],))
+                          for s in range(layout.n_segments)]
+            identifying: list[int] = []
+            context: list[int] = []
+            if threshold is None and layout.n_segments > 1:
+                context = stats.context_segments()
+                categorical = set(stats.categorical_segments())
+                identifying = [s for s in range(layout.n_segments)
+                               if s not in context and s not in categorical]
+            plan = blocking.plan_tables(prepared.words, by_segment, identifying, context)
+            keys = blocking.plan_keys(prepared.words, prepared.counts, layout.word_bounds(), plan)
+            # Pass 1 over the tables: the candidates' pattern histogram only.
+            cand_hist = np.zeros((len(class_names), scheme.n_patterns), dtype=np.float64)
+            n_candidates = 0
+            for cand_l, cand_r in blocking.iter_table_pairs(keys):
+                codes = similarity.pair_patterns(prepared.words, prepared.counts,
+                                                 prepared.layout, scheme, cand_l, cand_r)
+                cls = class_table[prepared.group[cand_l], prepared.group[cand_r]]
+                cand_hist += np.bincount(cls * scheme.n_patterns + codes,
+                                         minlength=cand_hist.size).reshape(cand_hist.shape)
+                n_candidates += len(cand_l)
+            diagnostics["lsh"] = {**plan.description, "candidate_pairs": n_candidates}
         timings["blocking_s"] = time.perf_counter() - t0
         report(0.3)
 
@@ -285,12 +344,8 @@ def link_extracts(extracts: Sequence[Extract], threshold: float | None = None,
                     prepared.words, prepared.counts, prepared.layout, scheme, prepared.group,
                     class_table, len(class_names)).astype(np.float64)
             else:
-                cand_class = class_table[prepared.group[cand_l], prepared.group[cand_r]]
-                hist = np.zeros((len(class_names), scheme.n_patterns), dtype=np.float64)
-                np.add.at(hist, (cand_class, cand_codes), 1.0)
-                cand_totals = np.bincount(cand_class, minlength=len(class_names))
-                hist += _sampled_histogram(prepared, scheme, keys, class_table, class_names,
-                                           cand_totals.astype(np.float64))
+                hist = cand_hist + _sampled_histogram(prepared, scheme, keys, class_table,
+                                                      class_names, cand_hist.sum(axis=1))
             if prepared.layout.n_segments == 1 and hist.sum() < SMALL_PAIRS:
                 # Too few pairs to fit a tail: a conventional Dice cut.
                 model = _threshold_model(LevelScheme.build([[SMALL_DICE]]), len(class_names))
@@ -309,23 +364,36 @@ def link_extracts(extracts: Sequence[Extract], threshold: float | None = None,
         report(0.6)
 
         t0 = time.perf_counter()
-        keep = model.posterior >= (0.5 if threshold is not None else MIN_EVIDENCE)
+        keep = model.posterior >= (0.5 if threshold is not None else min(MIN_EVIDENCE, cut))
         if exhaustive:
             left, right, codes = similarity.all_pairs_select(
                 prepared.words, prepared.counts, prepared.layout, scheme, prepared.group,
                 class_table, keep)
         else:
-            cls = class_table[prepared.group[cand_l], prepared.group[cand_r]]
-            sel = keep[cls, cand_codes]
-            left, right, codes = cand_l[sel], cand_r[sel], cand_codes[sel]
+            # Pass 2 over the tables: keep the pairs with some evidence.
+            parts = []
+            for cand_l, cand_r in blocking.iter_table_pairs(keys):
+                cand_codes = similarity.pair_patterns(prepared.words, prepared.counts,
+                                                      prepared.layout, scheme, cand_l, cand_r)
+                cls = class_table[prepared.group[cand_l], prepared.group[cand_r]]
+                sel = keep[cls, cand_codes]
+                parts.append((cand_l[sel].astype(np.int64), cand_r[sel].astype(np.int64),
+                              cand_codes[sel]))
+            left = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, np.int64)
+            right = np.concatenate([p[1] for p in parts]) if parts else np.empty(0, np.int64)
+            codes = np.concatenate([p[2] for p in parts]) if parts else np.empty(0, np.int64)
         prob = model.posterior[class_table[prepared.group[left], prepared.group[right]], codes]
         timings["select_s"] = time.perf_counter() - t0
         diagnostics["scored_pairs"] = len(left)
         diagnostics["linked_pairs"] = int((prob > 0.5).sum())
     report(0.8)
 
+    if match_cut is None and threshold is None and model is not None \
+            and model.method.startswith("fellegi-sunter"):
+        # Default: the count-unbiased cut (see scoring.balanced_cut).
+        cut = scoring.balanced_cut(prob)
     t0 = time.perf_counter()
-    clustering: Clustering = cluster(n, left, right, prob)
+    clustering: Clustering = cluster(n, left, right, prob, threshold=cut)
     timings["cluster_s"] = time.perf_counter() - t0
     party_sets = entity_party_sets(clustering.labels, prepared.group, prepared.parties)
     record_ids = [rid for e in extracts for rid in e.record_ids]
@@ -335,13 +403,18 @@ def link_extracts(extracts: Sequence[Extract], threshold: float | None = None,
         "entity_id": clustering.labels,
     })
     timings["total_s"] = time.perf_counter() - started
-    diagnostics.update({"timings": timings, "entities": clustering.n_entities,
+    diagnostics.update({"timings": timings, "entities": clustering.n_entities, "match_cut": cut,
                         "largest_entity": clustering.largest,
                         "model": model.summary() if model is not None else None})
     report(1.0)
     return LinkageResult(clusters=clusters, parties=prepared.parties,
                          records={e.header.party: len(e.record_ids) for e in extracts},
-                         party_sets=party_sets, model=model, diagnostics=diagnostics)
+                         party_sets=party_sets, model=model, diagnostics=diagnostics,
+                         pairs=ScoredPairs(left=np.asarray(left, dtype=np.int64),
+                                           right=np.asarray(right, dtype=np.int64),
+                                           prob=np.asarray(prob, dtype=np.float64),
+                                           n_records=int(n), group=prepared.group, cut=cut),
+                         record_strata=record_strata(extracts))
 
 
 def _threshold_model(scheme: LevelScheme, n_classes: int) -> FSModel:
@@ -367,12 +440,12 @@ def _sample_stats(prepared: PreparedRecords, pairs: int = 200_000) -> scoring.Se
 
 
 def _all_identical_patterns(scheme: LevelScheme) -> np.ndarray:
-    """Patterns where every observed segment is identical and at least one is observed.
+    """Patterns where every segment is present and identical in both records.
 
-    Identical encodings in every recorded field are the same person under
-    any sensible model; small inputs give EM too little to learn even that.
+    Identical encodings are the same person under any sensible model; small
+    inputs give EM too little to learn even that. A missing segment breaks
+    the rule: two records that only share sex and nationality are not
+    "identical".
     """
     levels = scheme.decode(np.arange(scheme.n_patterns))
-    miss = np.array([scheme.missing_level(s) for s in range(levels.shape[1])])
-    observed = levels != miss[None, :]
-    return np.all((levels == 0) | ~observed, axis=1) & observed.sum(axis=1).astype(bool)
+    return np.all(levels == 0, axis=1)

@@ -31,6 +31,7 @@ needed. :func:`audit` is independent of how the pattern was found.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -53,15 +54,18 @@ class Item:
         support: indices of the base cells it adds up.
         value: its exact value.
         kind: ``cell`` (may be suppressed freely), ``total`` (an exact sum,
-            suppressed only when cells cannot protect) or ``bound`` (a
-            published upper bound on the sum, such as a party's record
-            count, which is at least its number of unique people).
+            suppressed only when cells cannot protect), ``count`` (an exact
+            sum that involves more than cells, such as a stratum's record
+            count, which adds unobserved duplicate counts; withheld after
+            totals) or ``bound`` (a published upper bound on the sum, such
+            as a party's record count, which is at least its number of
+            unique people).
     """
 
     key: Any
     support: tuple[int, ...]
     value: int
-    kind: Literal["cell", "total", "bound"]
+    kind: Literal["cell", "total", "count", "bound"]
 
 
 @dataclass(frozen=True)
@@ -138,7 +142,14 @@ def audit(
     return out
 
 
-def suppress(nbase: int, items: Sequence[Item], min_cell_count: int) -> frozenset[int]:
+def suppress(
+    nbase: int,
+    items: Sequence[Item],
+    min_cell_count: int,
+    start: Iterable[int] = (),
+    fixed: Iterable[int] = (),
+    release: Iterable[int] | None = None,
+) -> frozenset[int]:
     """A suppression pattern (item indices) that passes :func:`audit`.
 
     Args:
@@ -146,6 +157,12 @@ def suppress(nbase: int, items: Sequence[Item], min_cell_count: int) -> frozense
         items: every published number (cells and totals).
         min_cell_count: K; cells with ``0 < value < K`` are primary. 0 or 1
             turns suppression off.
+        start: items to withhold from the outset besides the primary cells
+            (a pattern built another way, completed here).
+        fixed: items never chosen for secondary suppression (unless nothing
+            else is left), such as an overall table already published.
+        release: the secondary items that may be published back at the end
+            when the audit allows (default: all of them).
     """
     if min_cell_count <= 1:
         return frozenset()
@@ -155,25 +172,46 @@ def suppress(nbase: int, items: Sequence[Item], min_cell_count: int) -> frozense
     if not hidden:
         return frozenset()
     primary = frozenset(hidden)
+    hidden |= set(start)
+    keep_out = frozenset(fixed)
+
+    def first_failing(pattern: set[int], order: Sequence[int]) -> int | None:
+        # Only the first failing item (in ``order``) is needed, so the audit
+        # stops there: the same answer as a full audit, with fewer LPs.
+        for i in order:
+            interval = feasible_interval(nbase, items, pattern, i)
+            if not is_protected(items[i], interval, min_cell_count):
+                return i
+        return None
 
     def failing() -> list[int]:
-        verdicts = audit(nbase, items, hidden, min_cell_count)
-        bad = [i for i, (_, ok) in verdicts.items() if not ok]
-        return sorted(bad, key=lambda i: (i not in primary, i))
+        order = sorted(hidden, key=lambda i: (i not in primary, i))
+        bad = first_failing(hidden, order)
+        return [] if bad is None else [bad]
 
-    def candidates(kind: str, target: int) -> list[int]:
+    # The grand total(s): an equation over everything says nothing about
+    # which cells are related.
+    grand = max((len(it.support) for it in items if it.kind == "total"), default=nbase)
+
+    def candidates(kind: str, target: int, allow_fixed: bool = False) -> list[int]:
         # Base cells that share a published equation (other than a grand
         # total) with the target: hiding one of them is what can help.
         tsup = set(items[target].support)
         near: set[int] = set()
         for it in items:
-            if len(it.support) < nbase and tsup.intersection(it.support):
+            if (
+                not (it.kind == "total" and len(it.support) >= grand)
+                and len(it.support) < nbase
+                and tsup.intersection(it.support)
+            ):
                 near.update(it.support)
         pool = [
             i
             for i, it in enumerate(items)
             if i not in hidden and it.kind == kind and (it.value > 0 or kind != "cell")
         ]
+        if not allow_fixed:
+            pool = [i for i in pool if i not in keep_out]
         # Related first, then cheapest: small cells lose least; for totals,
         # per-group totals before grand totals (larger support last).
         return sorted(
@@ -191,11 +229,15 @@ def suppress(nbase: int, items: Sequence[Item], min_cell_count: int) -> frozense
         target = bad[0]
         before = feasible_interval(nbase, items, hidden, target)
         choice = None
-        for kind in ("cell", "total", "bound"):
+        # Fixed items are the very last resort, after every kind of the others.
+        passes = [(kind, False) for kind in ("cell", "total", "count", "bound")]
+        if keep_out:
+            passes += [(kind, True) for kind in ("cell", "total", "count", "bound")]
+        for kind, allow_fixed in passes:
             best_gain, best = 0.0, None
             # Trying every candidate costs two LPs each; the related,
             # cheapest ones are tried first and the search is capped.
-            for c in candidates(kind, target)[:_MAX_TRIALS]:
+            for c in candidates(kind, target, allow_fixed)[:_MAX_TRIALS]:
                 after = feasible_interval(nbase, items, hidden | {c}, target)
                 if is_protected(items[target], after, min_cell_count):
                     choice = c
@@ -208,7 +250,7 @@ def suppress(nbase: int, items: Sequence[Item], min_cell_count: int) -> frozense
             if choice is None:
                 # No single addition helps yet (several are needed together):
                 # take the cheapest and go on; hiding more never hurts.
-                pool = candidates(kind, target)
+                pool = candidates(kind, target, allow_fixed)
                 choice = pool[0] if pool else None
             if choice is not None:
                 break
@@ -218,13 +260,18 @@ def suppress(nbase: int, items: Sequence[Item], min_cell_count: int) -> frozense
         bad = failing()
     # Publish back what is not needed, most valuable first (grand totals,
     # then group totals, then large cells).
+    releasable = set(hidden) if release is None else set(release) | (hidden - set(start))
     secondary = sorted(
-        (i for i in hidden if i not in primary),
+        (i for i in hidden if i not in primary and i in releasable),
         key=lambda i: (items[i].kind == "cell", -len(items[i].support), -items[i].value),
     )
     for i in secondary:
         trial = hidden - {i}
-        if all(ok for _, ok in audit(nbase, items, trial, min_cell_count).values()):
+        # Items sharing a base cell with the one published back are the
+        # likeliest to fail: check them first (the verdict is the same).
+        support = set(items[i].support)
+        order = sorted(trial, key=lambda j: (not support.intersection(items[j].support), j))
+        if first_failing(trial, order) is None:
             hidden = trial
     return frozenset(hidden)
 
@@ -405,65 +452,389 @@ def _cells_json(
     return out
 
 
+# --------------------------------------------------------------------------
+# Stratified releases
+# --------------------------------------------------------------------------
+
+#: A block of a stratified release: ``None`` for the overall table, else
+#: ``(variable, value)``, e.g. ``("sex", "F")``.
+Block = tuple[str, str] | None
+Combo = tuple[str, ...]
+
+
+def stratified_items(
+    parties: Sequence[str],
+    variables: Sequence[str],
+    joint: Mapping[tuple[Combo, frozenset[str]], int],
+    combo_records: Mapping[Combo, Mapping[str, int]] | None = None,
+) -> tuple[int, list[Item]]:
+    """Published items of an overall table and its strata, over joint base cells.
+
+    Base cells are the exact counts by (combination of stratum values,
+    capture history): the finest table, never published itself. Every
+    published block (the overall table, and each value of each stratum
+    variable) is a set of sums of base cells: its non-zero cells, its
+    ``unique_entities`` and ``unique_per_party``. With record counts, each
+    (combination, party) also gets a free non-negative base variable, its
+    duplicate records, so a block's record count per party is an exact sum
+    (``count`` item): the unique people plus their duplicates. That is
+    exactly what an intruder knows: record counts add up over strata and
+    are never below the unique counts.
+
+    Args:
+        parties: the parties.
+        variables: the stratum variables (each combination has one value per
+            variable, in this order).
+        joint: exact counts by (combination, set of parties).
+        combo_records: records per combination and party, or ``None`` when
+            record counts are not published per stratum.
+
+    Returns:
+        ``(nbase, items)``; item keys are ``(kind, block, detail)`` with kind
+        ``cell`` (detail: the history), ``unique_entities`` (``None``),
+        ``unique_per_party`` or ``records`` (the party).
+    """
+    names = list(parties)
+    index = {p: i for i, p in enumerate(names)}
+    masks = _masks(names)
+    ncell = len(masks)
+    combos = sorted({c for c, _ in joint} | set(combo_records or {}))
+    at = {c: k for k, c in enumerate(combos)}
+    values = [0] * (ncell * len(combos))
+    for (combo, key), count in joint.items():
+        if key:
+            values[at[combo] * ncell + _mask_of(key, index) - 1] += int(count)
+    ncellvars = ncell * len(combos)
+    nbase = ncellvars + (len(combos) * len(names) if combo_records is not None else 0)
+
+    blocks: list[tuple[Block, list[int]]] = [(None, list(range(len(combos))))]
+    for v, variable in enumerate(variables):
+        for value in sorted({c[v] for c in combos}):
+            blocks.append(((variable, value), [k for k, c in enumerate(combos) if c[v] == value]))
+
+    items: list[Item] = []
+    for block, members in blocks:
+        for j, mask in enumerate(masks):
+            support = tuple(k * ncell + j for k in members)
+            items.append(
+                Item(
+                    ("cell", block, _key_of(mask, names)),
+                    support,
+                    sum(values[b] for b in support),
+                    "cell",
+                )
+            )
+        support = tuple(k * ncell + j for k in members for j in range(ncell))
+        items.append(
+            Item(
+                ("unique_entities", block, None), support, sum(values[b] for b in support), "total"
+            )
+        )
+        for p, i in index.items():
+            support = tuple(
+                k * ncell + j for k in members for j, mask in enumerate(masks) if mask >> i & 1
+            )
+            items.append(
+                Item(
+                    ("unique_per_party", block, p),
+                    support,
+                    sum(values[b] for b in support),
+                    "total",
+                )
+            )
+        if combo_records is not None:
+            for p, i in index.items():
+                cells = tuple(
+                    k * ncell + j for k in members for j, mask in enumerate(masks) if mask >> i & 1
+                )
+                dups = tuple(ncellvars + k * len(names) + i for k in members)
+                total = sum(int(combo_records.get(combos[k], {}).get(p, 0)) for k in members)
+                items.append(Item(("records", block, p), cells + dups, total, "count"))
+    return nbase, items
+
+
+@dataclass(frozen=True)
+class StratifiedProtection:
+    """The suppression pattern of a stratified release.
+
+    Attributes:
+        hidden: keys (as in :func:`stratified_items`) of the withheld items.
+        intervals: each withheld item's feasible range for an intruder.
+    """
+
+    hidden: frozenset[tuple]
+    intervals: Mapping[tuple, Interval]
+
+    def cells(self, block: Block) -> set[frozenset[str]]:
+        """Withheld histories of one block."""
+        return {k[2] for k in self.hidden if k[0] == "cell" and k[1] == block}
+
+    def withheld(self, kind: str, block: Block, detail: str | None = None) -> bool:
+        """Whether a total (``unique_entities``, ``unique_per_party``, ``records``) is withheld."""
+        return (kind, block, detail) in self.hidden
+
+
+def _block_tables(
+    parties: Sequence[str],
+    variables: Sequence[str],
+    joint: Mapping[tuple[Combo, frozenset[str]], int],
+    combo_records: Mapping[Combo, Mapping[str, int]] | None,
+) -> dict[Block, tuple[Counter[frozenset[str]], dict[str, int] | None]]:
+    """Exact histories and records of every block (overall and each value)."""
+    out: dict[Block, tuple[Counter[frozenset[str]], dict[str, int] | None]] = {}
+    combos = sorted({c for c, _ in joint} | set(combo_records or {}))
+    blocks: list[tuple[Block, list[Combo]]] = [(None, combos)]
+    for v, variable in enumerate(variables):
+        for value in sorted({c[v] for c in combos}):
+            blocks.append(((variable, value), [c for c in combos if c[v] == value]))
+    for block, members in blocks:
+        chosen = set(members)
+        table: Counter[frozenset[str]] = Counter()
+        for (combo, key), count in joint.items():
+            if combo in chosen and key:
+                table[key] += int(count)
+        records = None
+        if combo_records is not None:
+            records = {
+                p: sum(int(combo_records.get(c, {}).get(p, 0)) for c in members) for p in parties
+            }
+        out[block] = (table, records)
+    return out
+
+
+def _block_start(
+    parties: Sequence[str],
+    variables: Sequence[str],
+    items: Sequence[Item],
+    tables: Mapping[Block, tuple[Counter[frozenset[str]], dict[str, int] | None]],
+    min_cell_count: int,
+) -> tuple[set[int], set[int]]:
+    """A first stratified pattern built block by block; returns ``(hidden, overall)``.
+
+    1. The overall table is protected on its own, exactly as without strata
+       (so strata never cost the headline table anything, where possible).
+    2. Each stratum is protected on its own (:func:`protect_table`).
+    3. Overall cells are sums of stratum cells, and overall totals sums of
+       stratum totals: wherever exactly one stratum of a variable withholds
+       a number the overall table publishes, subtraction would give it back,
+       so the same number is withheld in a second stratum, the one where it
+       is smallest (mirroring the first stratum's pattern keeps both valid).
+
+    The joint audit in :func:`protect_stratified` checks the result.
+    """
+    where = {it.key: i for i, it in enumerate(items)}
+
+    def keys_of(block: Block, protection: TableProtection) -> set[tuple]:
+        keys = {("cell", block, h) for h in protection.suppressed}
+        for name in protection.suppressed_totals:
+            if name == "unique_entities":
+                keys.add(("unique_entities", block, None))
+            else:
+                field, party = name.split(":", 1)
+                keys.add((field, block, party))
+        return keys
+
+    hidden_keys: set[tuple] = set()
+    overall_keys: set[tuple] = set()
+    for block, (table, records) in tables.items():
+        protection = protect_table(parties, table, min_cell_count, records)
+        keys = keys_of(block, protection)
+        hidden_keys |= keys
+        if block is None:
+            overall_keys = keys
+    for variable in variables:
+        values = [b for b in tables if b is not None and b[0] == variable]
+        details = {(k[0], k[2]) for k in hidden_keys if k[1] in values}
+        for kind, detail in sorted(details, key=repr):
+            if (kind, None, detail) in hidden_keys:
+                continue  # the overall number is withheld too
+            holders = [b for b in values if (kind, b, detail) in hidden_keys]
+            if len(holders) != 1:
+                continue
+            others = [
+                (items[where[(kind, b, detail)]].value, b)
+                for b in values
+                if b not in holders and items[where[(kind, b, detail)]].value > 0
+            ]
+            if others:
+                hidden_keys.add((kind, min(others, key=lambda t: (t[0], repr(t[1])))[1], detail))
+            else:
+                hidden_keys.add((kind, None, detail))
+    hidden = {where[k] for k in hidden_keys if k in where}
+    return hidden, {where[k] for k in overall_keys if k in where}
+
+
+def protect_stratified(
+    parties: Sequence[str],
+    variables: Sequence[str],
+    joint: Mapping[tuple[Combo, frozenset[str]], int],
+    combo_records: Mapping[Combo, Mapping[str, int]] | None = None,
+    min_cell_count: int = DEFAULT_MIN_CELL_COUNT,
+) -> StratifiedProtection:
+    """Suppress small cells of an overall table and all its strata jointly.
+
+    Every overall cell is the sum of its stratum cells, and (with several
+    variables, such as sex and age band) every block is a sum over the same
+    joint cells, so each block's suppression must hold against all the
+    others. Primary cells are the small cells (``0 < count < K``) of any
+    block. A first pattern is built block by block (:func:`_block_start`);
+    the joint audit then checks every withheld number against everything
+    published, and where it fails, the greedy secondary suppression of
+    :func:`suppress` completes the pattern, preferring stratum numbers to
+    the overall table's.
+
+    Args:
+        parties: the parties.
+        variables: the stratum variables.
+        joint: exact counts by (combination of values, set of parties).
+        combo_records: records per combination and party (published per
+            block), or ``None``.
+        min_cell_count: K; 0 turns suppression off.
+    """
+    names = sorted(parties)
+    nbase, items = stratified_items(names, variables, joint, combo_records)
+    if min_cell_count <= 1 or not any(
+        it.kind == "cell" and 0 < it.value < min_cell_count for it in items
+    ):
+        return StratifiedProtection(frozenset(), {})
+    tables = _block_tables(names, variables, joint, combo_records)
+    start, overall = _block_start(names, variables, items, tables, min_cell_count)
+    verdicts = audit(nbase, items, start, min_cell_count)
+    if all(ok for _, ok in verdicts.values()):
+        hidden = frozenset(start)
+    else:
+        fixed = {i for i, it in enumerate(items) if it.key[1] is None} - overall
+        hidden = suppress(nbase, items, min_cell_count, start=start, fixed=fixed, release=())
+        verdicts = audit(nbase, items, hidden, min_cell_count)
+    return StratifiedProtection(
+        frozenset(items[i].key for i in hidden), {items[i].key: verdicts[i][0] for i in hidden}
+    )
+
+
 def stratified_counts(
     parties: Sequence[str],
     strata: Mapping[str, Mapping[frozenset[str], int]],
     min_cell_count: int = DEFAULT_MIN_CELL_COUNT,
+    records: Mapping[str, Mapping[str, int]] | None = None,
 ) -> dict[str, Any]:
-    """Per-stratum and overall capture histories, protected jointly.
+    """Per-stratum and overall capture histories of one stratum variable, protected jointly.
 
     A stratum is a clear, non-identifying attribute that travels in the
     extract (sex, age band). Published: for every stratum and overall, the
-    non-zero cells, ``unique_entities`` and ``unique_per_party``. Because
-    overall cells are sums of stratum cells, a stratum cell suppressed on
-    its own could be recovered by subtraction; the joint audit covers that.
+    non-zero cells, ``unique_entities`` and ``unique_per_party`` (and
+    ``records`` when given). Because overall cells are sums of stratum
+    cells, a stratum cell suppressed on its own could be recovered by
+    subtraction; the joint audit covers that. (``tiplink link`` and the
+    service build COUNTS.json's ``strata`` with :func:`protect_stratified`,
+    which also handles several variables at once.)
 
     Args:
         parties: the parties.
         strata: for each stratum label, exact counts by set of parties.
         min_cell_count: K; 0 turns suppression off.
+        records: for each stratum label, records per party (optional).
 
     Returns:
         ``{"parties", "min_cell_count", "overall": {...}, "strata": {label:
         {...}}}`` where each block has ``unique_entities``,
-        ``unique_per_party`` (``None`` where withheld) and
-        ``capture_histories`` in the COUNTS.json cell format.
+        ``unique_per_party`` (``None`` where withheld),
+        ``capture_histories`` in the COUNTS.json cell format, and
+        ``records`` when given.
     """
     names = sorted(parties)
     labels = sorted(strata)
-    tables = [strata[label] for label in labels]
-    if not tables:
+    if not labels:
         raise ValueError("stratified_counts needs at least one stratum")
-    # One stratum is the overall table itself: no separate overall items.
-    item_labels: list[str | None] = list(labels) if len(tables) > 1 else [None]
-    nbase, items = table_items(names, tables, item_labels)
-    hidden = suppress(nbase, items, min_cell_count)
-    hidden_keys = {items[i].key for i in hidden}
-
-    def block(label: str | None) -> dict[str, Any]:
-        label_key = label if len(tables) > 1 else None
-        values = {
-            it.key[2]: it.value for it in items if it.kind == "cell" and it.key[1] == label_key
-        }
-        cells_hidden = {k[2] for k in hidden_keys if k[0] == "cell" and k[1] == label_key}
-        totals = {it.key: it.value for it in items if it.kind == "total" and it.key[1] == label_key}
-        return {
-            "unique_entities": None
-            if ("unique_entities", label_key, None) in hidden_keys
-            else totals[("unique_entities", label_key, None)],
-            "unique_per_party": {
-                p: None
-                if ("unique_per_party", label_key, p) in hidden_keys
-                else totals[("unique_per_party", label_key, p)]
-                for p in names
-            },
-            "capture_histories": _cells_json(names, values, cells_hidden),
-        }
-
+    joint = {((label,), key): count for label in labels for key, count in strata[label].items()}
+    combo_records = (
+        {(label,): dict(records.get(label, {})) for label in labels}
+        if records is not None
+        else None
+    )
+    protection = protect_stratified(names, ["stratum"], joint, combo_records, min_cell_count)
+    _, items = stratified_items(names, ["stratum"], joint, combo_records)
     doc: dict[str, Any] = {"parties": names, "min_cell_count": min_cell_count}
-    doc["overall"] = block(None)
-    doc["strata"] = {label: block(label) for label in labels}
+    doc["overall"] = release_block(names, items, protection, None)
+    doc["strata"] = {
+        label: release_block(names, items, protection, ("stratum", label)) for label in labels
+    }
     return doc
+
+
+def release_block(
+    parties: Sequence[str], items: Sequence[Item], protection: StratifiedProtection, block: Block
+) -> dict[str, Any]:
+    """One block of a stratified release in the COUNTS.json format.
+
+    Returns:
+        ``unique_entities``, ``unique_per_party``, ``capture_histories`` and,
+        where the items have them, ``records``; withheld numbers are ``None``
+        and suppressed cells ``{"count": null, "suppressed": true}``.
+    """
+    mine = [it for it in items if it.key[1] == block]
+    values = {it.key[2]: it.value for it in mine if it.kind == "cell"}
+    totals = {(it.key[0], it.key[2]): it.value for it in mine if it.kind != "cell"}
+
+    def shown(kind: str, detail: str | None) -> int | None:
+        return None if (kind, block, detail) in protection.hidden else totals[(kind, detail)]
+
+    out: dict[str, Any] = {}
+    if any(k == "records" for k, _ in totals):
+        out["records"] = {p: shown("records", p) for p in parties}
+    out["unique_entities"] = shown("unique_entities", None)
+    out["unique_per_party"] = {p: shown("unique_per_party", p) for p in parties}
+    out["capture_histories"] = _cells_json(parties, values, protection.cells(block))
+    return out
+
+
+def audit_stratified_document(
+    parties: Sequence[str],
+    variables: Sequence[str],
+    joint: Mapping[tuple[Combo, frozenset[str]], int],
+    combo_records: Mapping[Combo, Mapping[str, int]] | None,
+    doc: Mapping[str, Any],
+    min_cell_count: int,
+) -> dict[tuple, tuple[Interval, bool]]:
+    """Audit a published stratified COUNTS.json against the exact joint counts.
+
+    Reads what the document withholds (suppressed cells, cells missing
+    although non-zero, ``null`` totals and record counts) from the overall
+    block (the document's top level) and from ``doc["strata"][variable]
+    [value]``, and returns every withheld item's feasible interval given
+    everything published, and whether it meets the protection rule. It does
+    not look at how the pattern was chosen.
+    """
+    names = sorted(parties)
+    nbase, items = stratified_items(names, variables, joint, combo_records)
+
+    def block_doc(block: Block) -> Mapping[str, Any] | None:
+        if block is None:
+            return doc
+        return doc.get("strata", {}).get(block[0], {}).get(block[1])
+
+    hidden = set()
+    for i, it in enumerate(items):
+        published = block_doc(it.key[1])
+        if published is None:
+            # A whole block left out: all its non-zero numbers are withheld.
+            if it.value > 0:
+                hidden.add(i)
+            continue
+        kind, _, detail = it.key
+        if kind == "cell":
+            listed = {frozenset(c["parties"]): c for c in published.get("capture_histories", [])}
+            cell = listed.get(detail)
+            if it.value > 0 and (cell is None or cell.get("suppressed") or cell["count"] is None):
+                hidden.add(i)
+        elif kind == "unique_entities":
+            if published.get("unique_entities") is None:
+                hidden.add(i)
+        else:
+            field = "records" if kind == "records" else "unique_per_party"
+            if (published.get(field) or {}).get(detail) is None:
+                hidden.add(i)
+    verdicts = audit(nbase, items, hidden, min_cell_count)
+    return {items[i].key: verdicts[i] for i in hidden}
 
 
 def audit_document_cells(

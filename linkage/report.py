@@ -31,7 +31,8 @@ CAVEAT = (
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2rem auto;
 max-width:70rem;padding:0 1rem;color:#1d2733;line-height:1.45}
-h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.2rem;margin-top:2rem;
+h1{font-size:1.6rem;margin-bottom:.2rem}h3{font-size:1.05rem;margin-top:1.2rem}
+h2{font-size:1.2rem;margin-top:2rem;
 border-bottom:1px solid #d5dbe3;padding-bottom:.3rem}
 .cards{display:flex;flex-wrap:wrap;gap:1rem;margin:1rem 0}
 .card{background:#f3f6f9;border-radius:.5rem;padding:.8rem 1rem;min-width:12rem}
@@ -264,6 +265,7 @@ def render_report(doc: Mapping[str, Any], title: str = "Victims known to agencie
         words = _model_words(str(est.get("model", "")), est.get("lists") or parties)
         if words:
             rows.append(("Model in words", _e(words)))
+        rows += _linkage_rows(est.get("linkage_uncertainty"))
         for label, value in rows:
             parts.append(f"<tr><td>{label}</td><td>{value}</td></tr>")
         parts.append("</tbody></table>")
@@ -277,9 +279,115 @@ def render_report(doc: Mapping[str, Any], title: str = "Victims known to agencie
             doc.get("estimate_error") or "no estimate was made (it needs at least two agencies)"
         )
         parts.append(f"<p>No estimate: {_e(reason)}.</p>")
+    if doc.get("strata"):
+        parts.append(strata_section(doc))
     parts.append(f'<h2>How to read the estimate</h2><p class="caveat">{_e(CAVEAT)}</p>')
     parts.append(f"<script>{_JS}</script></body></html>")
     return "\n".join(parts)
+
+
+def _linkage_rows(lu: Mapping[str, Any] | None) -> list[tuple[str, str]]:
+    """Estimate-table rows for the interval that includes linkage uncertainty."""
+    if not isinstance(lu, Mapping):
+        return []
+    ci = lu.get("ci95")
+    rows = [
+        (
+            "95% interval including linkage uncertainty",
+            _e(f"{ci[0]:,.0f} – {ci[1]:,.0f}") if ci else "not computed",
+        )
+    ]
+    if lu.get("linkage_mean") is not None:
+        rows.append(("Estimate averaged over plausible linkages", _fmt(float(lu["linkage_mean"]))))
+    if lu.get("sampling_sd") is not None and lu.get("linkage_sd") is not None:
+        rows.append(
+            (
+                "Standard deviation: sampling / linkage / both",
+                _e(
+                    f"{lu['sampling_sd']:,.0f} / {lu['linkage_sd']:,.0f} / "
+                    f"{lu.get('total_sd') or 0:,.0f}"
+                ),
+            )
+        )
+    return rows
+
+
+def _interval(est: Mapping[str, Any] | None) -> str:
+    ci = (est or {}).get("ci95")
+    return _e(f"{ci[0]:,.0f} – {ci[1]:,.0f}") if ci else "–"
+
+
+def strata_section(doc: Mapping[str, Any]) -> str:
+    """The per-stratum part of the report: one table per stratum variable.
+
+    Each table has a row per stratum value (unique people, records, unique
+    people per agency, the estimate and its interval, or why there is
+    none), then each value's capture histories in a collapsed block.
+    """
+    parties = list(doc["parties"])
+    pooled = doc.get("strata_pooled") or {}
+    out = [
+        "<h2>By stratum</h2>",
+        '<p class="muted">Each person is counted in one stratum per attribute: the value most '
+        "of their records give (a tie goes to the record of the first agency in alphabetical "
+        "order), or “unknown” when none of their records has one. Strata estimates come from "
+        "separate models and need not add up to the overall estimate. Suppressed numbers are "
+        "withheld so that no small count can be worked out from the overall table and the "
+        "strata together.</p>",
+    ]
+    for name, values in doc["strata"].items():
+        out.append(f'<h3 id="stratum-{_e(name)}">{_e(name)}</h3>')
+        note = pooled.get(name)
+        if isinstance(note, dict) and note.get("values"):
+            out.append(
+                f'<p class="muted">“{_e(note.get("label", ""))}” pools the values '
+                + ", ".join(f"“{_e(v)}”" for v in note["values"])
+                + ", each held by too few people to publish on its own.</p>"
+            )
+        head = "".join(f"<th>{_e(p)}</th>" for p in parties)
+        out.append(
+            f'<table class="strata" data-stratum="{_e(name)}"><thead><tr><th>Value</th>'
+            "<th>Unique people</th><th>Records</th>"
+            f"{head}<th>Estimated total</th><th>95% interval</th></tr></thead><tbody>"
+        )
+        for value, block in values.items():
+            records = block.get("records") or {}
+            total = (
+                None
+                if not records or any(v is None for v in records.values())
+                else sum(records.values())
+            )
+            est = block.get("estimate")
+            if est:
+                est_cells = f"<td>{_fmt(float(est['population']))}</td><td>{_interval(est)}</td>"
+            else:
+                reason = block.get("estimate_error") or "no estimate"
+                est_cells = f'<td colspan="2" class="muted">{_e(reason)}</td>'
+            per_party = "".join(
+                f"<td>{_fmt((block.get('unique_per_party') or {}).get(p))}</td>" for p in parties
+            )
+            out.append(
+                f'<tr data-value="{_e(value)}"><td>{_e(value)}</td>'
+                f"<td>{_fmt(block.get('unique_entities'))}</td><td>{_fmt(total)}</td>"
+                f"{per_party}{est_cells}</tr>"
+            )
+        out.append("</tbody></table>")
+        for value, block in values.items():
+            cells = block.get("capture_histories") or []
+            out.append(
+                f"<details><summary>{_e(name)} = {_e(value)}: people known to exactly these "
+                "agencies</summary><table><thead><tr><th>Known to exactly</th><th>People</th>"
+                "</tr></thead><tbody>"
+            )
+            for c in sorted(cells, key=lambda c: (len(c["parties"]), c["parties"])):
+                shown = (
+                    '<span class="supp">suppressed</span>'
+                    if c.get("suppressed")
+                    else _fmt(c["count"])
+                )
+                out.append(f"<tr><td>{_e(' + '.join(c['parties']))}</td><td>{shown}</td></tr>")
+            out.append("</tbody></table></details>")
+    return "\n".join(out)
 
 
 def write_report(

@@ -25,12 +25,17 @@ def link(extracts: Sequence[Extract], progress: ProgressFn | None = None) -> Lin
 
 def counts(result: LinkageResult, min_cell_count: int) -> dict[str, Any]:
     """The COUNTS.json document of a run: estimate from exact counts, then
-    small cells (below ``min_cell_count``; 0: off) protected."""
+    small cells (below ``min_cell_count``; 0: off) protected. When the
+    uploads carry clear strata (``stratum.<name>`` columns), the document
+    has per-stratum counts and estimates (``strata``), protected jointly
+    with the overall table, exactly as ``tiplink link`` writes them."""
     from tiplink.linkage.counts import counts_document
+    from tiplink.linkage.strata import strata_of_result
 
     return counts_document(parties=result.parties, records_per_party=result.records,
                            entity_party_sets=result.party_sets,
-                           min_cell_count=min_cell_count)
+                           min_cell_count=min_cell_count,
+                           strata=strata_of_result(result))
 
 
 def schema_fingerprint(name_or_path: str) -> tuple[str, str]:

@@ -170,3 +170,19 @@ def test_thai_and_lao_read_in_spoken_order_without_titles() -> None:
     assert normalise_text("นางสุภาพร", spec) == normalise_text("สุภาพร", spec)
     assert normalise_text("เพชรศักดิ์", spec).endswith("sak")
     assert normalise_text("ວິໄລ", spec) == "vilai"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(NAME_TEXT, min_size=1, max_size=3))
+def test_word_by_word_normalisation_equals_whole_value(columns: list[str]) -> None:
+    """The encoder normalises raw words separately; it must equal the whole."""
+    schema = load_schema("victim")
+    rows = [["id", columns[0], columns[1] if len(columns) > 1 else "", "F", "", "", "",
+             columns[2] if len(columns) > 2 else ""]]
+    header = [*COLUMNS, "other_names"]
+    fast = Encoder(schema, b"k", header).encode_rows(rows)[0]
+    slow_encoder = Encoder(schema, b"k", header)
+    for plan in slow_encoder._plans:
+        for feature in plan.features:
+            feature._by_word = False
+    assert np.array_equal(fast, slow_encoder._encode_row_by_row(rows)[0])

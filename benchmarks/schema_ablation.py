@@ -51,6 +51,8 @@ def _set(path: list[str], value: Any) -> Callable[[dict], None]:
 
 VARIANTS: dict[str, Callable[[dict], None] | None] = {
     "bundled victim schema": None,
+    "no keyed sampling (less private)": lambda d: [
+        f.get("x-tiplink", {}).pop("sampling", None) for f in d["features"]],
     "no phonetic codes": _set(["name", "x-tiplink", "tokens", "phonetic"], []),
     "metaphone as well as skeleton": _set(["name", "x-tiplink", "tokens", "phonetic"],
                                           ["skeleton", "metaphone"]),

@@ -89,7 +89,8 @@ def test_another_secret_gives_unrelated_encoding(record: tuple) -> None:
     same = encode(record, b"secret one")
     other = encode(record, b"secret two")
     # Unrelated: no more overlap than two random filters of this density.
-    assert dice(same, other) < 0.6
+    # A long random place can saturate its 128-bit segment, hence the margin.
+    assert dice(same, other) < 0.7
     assert dice(same, same) == 1.0
 
 

@@ -153,8 +153,6 @@ class RunScheduler:
         # without inheriting the gRPC server's threads as plain fork would.
         self._context = multiprocessing.get_context("forkserver")
         self._context.set_forkserver_preload(list(PRELOAD))
-        self._current: tuple[RunTicket, multiprocessing.process.BaseProcess] | None = None
-        self._lock = threading.Lock()
 
     def start(self) -> None:
         """Start the scheduler thread (and, in the background, the fork server)."""
@@ -184,27 +182,34 @@ class RunScheduler:
                  ticket.project_id, ticket.attempt)
         process = self._context.Process(target=run_job, args=(self.config, ticket, os.getpid()),
                                         name=f"tiplink-run-{ticket.run_id}", daemon=True)
-        with self._lock:
-            process.start()
-            self._current = (ticket, process)
+        process.start()
         while process.is_alive():
-            process.join(timeout=0.5)
             if self._stop.is_set():
-                break
+                # Shutdown: stop the worker here, in the thread that owns it,
+                # so that stop() never waits on a process start in progress.
+                self._park(ticket, process)
+                return
+            process.join(timeout=0.5)
             if not self._still_ours(ticket):
                 log.info("run %d: superseded or deleted; stopping its worker", ticket.run_id)
                 process.terminate()
         process.join(timeout=10)
-        with self._lock:
-            self._current = None
-        if self._stop.is_set():
-            return
         row = self.store.current_run(ticket.project_id)
         if row is not None and row.id == ticket.run_id and row.state == "running":
             self.store.fail_run(ticket, f"linkage worker stopped unexpectedly "
                                         f"(exit code {process.exitcode})")
         log.info("run %d: finished (%s)", ticket.run_id,
                  row.state if row is not None else "gone")
+
+    def _park(self, ticket: RunTicket,
+              process: multiprocessing.process.BaseProcess) -> None:
+        process.terminate()
+        process.join(timeout=5)
+        if process.is_alive():
+            process.kill()
+            process.join(timeout=5)
+        if self.store.park_run(ticket):
+            log.info("run %d: parked; it resumes when the server restarts", ticket.run_id)
 
     def _still_ours(self, ticket: RunTicket) -> bool:
         try:
@@ -217,15 +222,6 @@ class RunScheduler:
         """Stop the scheduler; park a running run so it resumes after restart."""
         self._stop.set()
         self._wake.set()
-        with self._lock:
-            current = self._current
-        if current is not None:
-            ticket, process = current
-            process.terminate()
-            process.join(timeout=10)
-            if process.is_alive():
-                process.kill()
-                process.join()
-            if self.store.park_run(ticket):
-                log.info("run %d: parked; it resumes when the server restarts", ticket.run_id)
-        self._thread.join(timeout=15)
+        self._thread.join(timeout=30)
+        if self._thread.is_alive():
+            log.warning("run scheduler: did not stop within 30 s")

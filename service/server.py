@@ -522,7 +522,7 @@ def serve(config: ServerConfig) -> int:
     health_servicer.enter_graceful_shutdown()
     done = server.stop(config.grace)
     scheduler.stop()
-    done.wait()
+    done.wait(config.grace + 5)
     store.close()
     log.info("stopped")
     return 0

@@ -146,7 +146,11 @@ class ServerProcess:
         """SIGTERM and wait; return the exit status."""
         assert self.process is not None
         self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=timeout)
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"server still running {timeout:.0f} s after SIGTERM; "
+                                 f"its log:\n{self.log()[-4000:]}") from None
 
     def kill9(self) -> None:
         """SIGKILL, as a crash would."""
@@ -158,7 +162,7 @@ class ServerProcess:
         if self.process is not None and self.process.poll() is None:
             try:
                 self.terminate(timeout=30)
-            except subprocess.TimeoutExpired:
+            except AssertionError:
                 self.kill9()
 
     def cli(self, *args: str, **kwargs) -> subprocess.CompletedProcess:

@@ -321,16 +321,15 @@ def link_extracts(extracts: Sequence[Extract], threshold: float | None = None,
                                if s not in context and s not in categorical]
             plan = blocking.plan_tables(prepared.words, by_segment, identifying, context)
             keys = blocking.plan_keys(prepared.words, prepared.counts, layout.word_bounds(), plan)
-            # Pass 1 over the tables: the candidates' pattern histogram only.
-            cand_hist = np.zeros((len(class_names), scheme.n_patterns), dtype=np.float64)
-            n_candidates = 0
-            for cand_l, cand_r in blocking.iter_table_pairs(keys):
-                codes = similarity.pair_patterns(prepared.words, prepared.counts,
-                                                 prepared.layout, scheme, cand_l, cand_r)
-                cls = class_table[prepared.group[cand_l], prepared.group[cand_r]]
-                cand_hist += np.bincount(cls * scheme.n_patterns + codes,
-                                         minlength=cand_hist.size).reshape(cand_hist.shape)
-                n_candidates += len(cand_l)
+            timings["keys_s"] = time.perf_counter() - t0
+            # Pass 1 over the tables: the candidates' pattern histogram only
+            # (candidates are scored inside the table kernels, never stored).
+            first = similarity.scan_tables(
+                prepared.words, prepared.counts, prepared.layout, scheme, prepared.group,
+                class_table, len(class_names), keys,
+                np.zeros((len(class_names), scheme.n_patterns), dtype=np.bool_))
+            cand_hist = first.hist.astype(np.float64)
+            n_candidates = first.candidates
             diagnostics["lsh"] = {**plan.description, "candidate_pairs": n_candidates}
         timings["blocking_s"] = time.perf_counter() - t0
         report(0.3)
@@ -371,17 +370,12 @@ def link_extracts(extracts: Sequence[Extract], threshold: float | None = None,
                 class_table, keep)
         else:
             # Pass 2 over the tables: keep the pairs with some evidence.
-            parts = []
-            for cand_l, cand_r in blocking.iter_table_pairs(keys):
-                cand_codes = similarity.pair_patterns(prepared.words, prepared.counts,
-                                                      prepared.layout, scheme, cand_l, cand_r)
-                cls = class_table[prepared.group[cand_l], prepared.group[cand_r]]
-                sel = keep[cls, cand_codes]
-                parts.append((cand_l[sel].astype(np.int64), cand_r[sel].astype(np.int64),
-                              cand_codes[sel]))
-            left = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, np.int64)
-            right = np.concatenate([p[1] for p in parts]) if parts else np.empty(0, np.int64)
-            codes = np.concatenate([p[2] for p in parts]) if parts else np.empty(0, np.int64)
+            second = similarity.scan_tables(
+                prepared.words, prepared.counts, prepared.layout, scheme, prepared.group,
+                class_table, len(class_names), keys, keep)
+            left = second.left.astype(np.int64)
+            right = second.right.astype(np.int64)
+            codes = second.codes
         prob = model.posterior[class_table[prepared.group[left], prepared.group[right]], codes]
         timings["select_s"] = time.perf_counter() - t0
         diagnostics["scored_pairs"] = len(left)

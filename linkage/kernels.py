@@ -27,6 +27,7 @@ import numba
 import numpy as np
 from numba import prange
 
+from tiplink.linkage.blocking import seen_earlier
 from tiplink.linkage.similarity import popcount64
 
 
@@ -80,6 +81,37 @@ def all_pairs_select(words, counts, cuts, group, pair_class, keep, n_chunks, cap
                     f += 1
         found[c] = f
     return out_i, out_j, out_p, found
+
+
+@numba.njit(cache=True, nogil=True)
+def table_histogram(fingerprints, table, order, starts, ends, words, counts, cuts, group,
+                    pair_class, hist, store, out_l, out_r, out_p):
+    # One blocking table: every bucket pair not seen in an earlier table is
+    # scored and counted; pairs whose (class, pattern) is marked in ``store``
+    # are also written out (up to the buffers' length). Returns (pairs, stored).
+    n_pairs = 0
+    n_stored = 0
+    cap = out_l.shape[0]
+    for b in range(starts.shape[0]):
+        end = ends[b]
+        for x in range(starts[b], end):
+            i = order[x]
+            row = pair_class[group[i]]
+            for y in range(x + 1, end):
+                j = order[y]
+                if seen_earlier(fingerprints, i, j, table):
+                    continue
+                code = pattern(words, counts, cuts, i, j)
+                cls = row[group[j]]
+                hist[cls, code] += 1
+                n_pairs += 1
+                if store[cls, code]:
+                    if n_stored < cap:
+                        out_l[n_stored] = min(i, j)
+                        out_r[n_stored] = max(i, j)
+                        out_p[n_stored] = code
+                    n_stored += 1
+    return n_pairs, n_stored
 '''
 
 

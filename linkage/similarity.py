@@ -538,3 +538,68 @@ def all_pairs_select(words: np.ndarray, counts: np.ndarray, layout: SegmentLayou
     return (np.concatenate([oi[c, :found[c]] for c in range(n_chunks)]),
             np.concatenate([oj[c, :found[c]] for c in range(n_chunks)]),
             np.concatenate([op[c, :found[c]] for c in range(n_chunks)]))
+
+
+@dataclass(frozen=True)
+class TableScan:
+    """What a scan of the blocking tables found.
+
+    Attributes:
+        hist: ``int64`` ``(n_classes, n_patterns)`` pattern counts of the
+            candidate pairs, per pair class.
+        left, right: ``int32`` stored pairs (``left < right``), those whose
+            (class, pattern) the scan was asked to keep.
+        codes: ``int64`` pattern code of each stored pair.
+        candidates: number of candidate pairs (each counted once).
+    """
+
+    hist: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+    codes: np.ndarray
+    candidates: int
+
+
+def scan_tables(words: np.ndarray, counts: np.ndarray, layout: SegmentLayout,
+                scheme: LevelScheme, group: np.ndarray, pair_class: np.ndarray,
+                n_classes: int, keys, store: np.ndarray) -> TableScan:  # type: ignore[no-untyped-def]
+    """Score every candidate pair of the blocking ``keys`` once, table by table.
+
+    Inside each table's kernel a bucket pair is skipped when it collided in
+    an earlier table (each pair counted once), scored, added to the pattern
+    histogram and, when ``store[class, pattern]``, written out. No array of
+    all candidates is ever built: memory is one table's buckets per thread.
+
+    Args:
+        keys: :class:`~tiplink.linkage.blocking.BlockingKeys`.
+        store: ``bool`` ``(n_classes, n_patterns)``: which pairs to return.
+    """
+    from tiplink.linkage import blocking
+
+    kernels = _kernels(layout, scheme)
+    store = np.ascontiguousarray(store, dtype=np.bool_)
+
+    def work(buckets: blocking.TableBuckets
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+        cap = 1 << 14
+        while True:
+            hist = np.zeros((n_classes, scheme.n_patterns), dtype=np.int64)
+            out_l = np.empty(cap, np.int32)
+            out_r = np.empty(cap, np.int32)
+            out_p = np.empty(cap, np.int64)
+            n_pairs, n_stored = kernels.table_histogram(
+                keys.fingerprints, buckets.table, buckets.order, buckets.starts, buckets.ends,
+                words, counts, scheme.cuts, group, pair_class, hist, store, out_l, out_r, out_p)
+            if n_stored <= cap:
+                return hist, out_l[:n_stored], out_r[:n_stored], out_p[:n_stored], n_pairs
+            cap = n_stored
+
+    parts = blocking.map_tables(keys, work)
+    hist = np.zeros((n_classes, scheme.n_patterns), dtype=np.int64)
+    for part in parts:
+        hist += part[0]
+    return TableScan(hist=hist,
+                     left=np.concatenate([p[1] for p in parts]) if parts else np.empty(0, np.int32),
+                     right=np.concatenate([p[2] for p in parts]) if parts else np.empty(0, np.int32),
+                     codes=np.concatenate([p[3] for p in parts]) if parts else np.empty(0, np.int64),
+                     candidates=int(sum(p[4] for p in parts)))

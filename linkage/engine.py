@@ -308,19 +308,7 @@ def link_extracts(extracts: Sequence[Extract], threshold: float | None = None,
         prob = np.empty(0)
     else:
         if not exhaustive:
-            layout = prepared.layout
-            by_segment = [blocking.bit_positions((layout.bit_counts[s],),
-                                                 (layout.word_starts[s],))
-                          for s in range(layout.n_segments)]
-            identifying: list[int] = []
-            context: list[int] = []
-            if threshold is None and layout.n_segments > 1:
-                context = stats.context_segments()
-                categorical = set(stats.categorical_segments())
-                identifying = [s for s in range(layout.n_segments)
-                               if s not in context and s not in categorical]
-            plan = blocking.plan_tables(prepared.words, by_segment, identifying, context)
-            keys = blocking.plan_keys(prepared.words, prepared.counts, layout.word_bounds(), plan)
+            plan, keys = blocking_keys(prepared, stats if threshold is None else None)
             timings["keys_s"] = time.perf_counter() - t0
             # Pass 1 over the tables: the candidates' pattern histogram only
             # (candidates are scored inside the table kernels, never stored).
@@ -409,6 +397,31 @@ def link_extracts(extracts: Sequence[Extract], threshold: float | None = None,
                                            prob=np.asarray(prob, dtype=np.float64),
                                            n_records=int(n), group=prepared.group, cut=cut),
                          record_strata=record_strata(extracts))
+
+
+def blocking_keys(prepared: PreparedRecords, stats: scoring.SegmentStats | None
+                  ) -> tuple[blocking.TablePlan, blocking.BlockingKeys]:
+    """The LSH tables and keys the engine uses for these records.
+
+    Args:
+        prepared: the records.
+        stats: random-pair statistics (they name the identifying and context
+            segments); ``None`` for whole-encoding tables only (a Dice
+            threshold on the whole encoding).
+    """
+    layout = prepared.layout
+    by_segment = [blocking.bit_positions((layout.bit_counts[s],), (layout.word_starts[s],))
+                  for s in range(layout.n_segments)]
+    identifying: list[int] = []
+    context: list[int] = []
+    if stats is not None and layout.n_segments > 1:
+        context = stats.context_segments()
+        categorical = set(stats.categorical_segments())
+        identifying = [s for s in range(layout.n_segments)
+                       if s not in context and s not in categorical]
+    plan = blocking.plan_tables(prepared.words, by_segment, identifying, context)
+    keys = blocking.plan_keys(prepared.words, prepared.counts, layout.word_bounds(), plan)
+    return plan, keys
 
 
 def _threshold_model(scheme: LevelScheme, n_classes: int) -> FSModel:

@@ -112,6 +112,34 @@ def table_histogram(fingerprints, table, order, starts, ends, words, counts, cut
                         out_p[n_stored] = code
                     n_stored += 1
     return n_pairs, n_stored
+
+
+@numba.njit(parallel=True, cache=True)
+def rows_select(words, counts, cuts, group, pair_class, keep, rows, n_chunks, cap):
+    # Each record of ``rows`` against every other record (a pair of two rows
+    # appears twice); pairs whose (class, pattern) is marked in ``keep``.
+    n = words.shape[0]
+    out_i = np.empty((n_chunks, cap), dtype=np.int64)
+    out_j = np.empty((n_chunks, cap), dtype=np.int64)
+    out_p = np.empty((n_chunks, cap), dtype=np.int64)
+    found = np.zeros(n_chunks, dtype=np.int64)
+    for c in prange(n_chunks):
+        f = 0
+        for q in range(c, rows.shape[0], n_chunks):
+            i = rows[q]
+            row = pair_class[group[i]]
+            for j in range(n):
+                if j == i:
+                    continue
+                code = pattern(words, counts, cuts, i, j)
+                if keep[row[group[j]], code]:
+                    if f < cap:
+                        out_i[c, f] = min(i, j)
+                        out_j[c, f] = max(i, j)
+                        out_p[c, f] = code
+                    f += 1
+        found[c] = f
+    return out_i, out_j, out_p, found
 '''
 
 

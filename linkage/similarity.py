@@ -540,6 +540,34 @@ def all_pairs_select(words: np.ndarray, counts: np.ndarray, layout: SegmentLayou
             np.concatenate([op[c, :found[c]] for c in range(n_chunks)]))
 
 
+def rows_select(words: np.ndarray, counts: np.ndarray, layout: SegmentLayout,
+                scheme: LevelScheme, group: np.ndarray, pair_class: np.ndarray,
+                keep: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every pair of a record of ``rows`` with any other record, kept by ``keep``.
+
+    Exhaustive comparison for a sample of query records (the completeness
+    check at sizes where all pairs are out of reach).
+
+    Returns:
+        ``(left, right, pattern_code)`` ``int64``, ``left < right``, each pair once.
+    """
+    kernels = _kernels(layout, scheme)
+    rows = np.asarray(rows, dtype=np.int64)
+    n_chunks = max(1, numba.get_num_threads() * 8)
+    cap = 64 * max(1, len(rows) // n_chunks) + 1024
+    while True:
+        oi, oj, op, found = kernels.rows_select(words, counts, scheme.cuts, group, pair_class,
+                                                keep, rows, n_chunks, cap)
+        if found.max(initial=0) <= cap:
+            break
+        cap = int(found.max()) + 1
+    left = np.concatenate([oi[c, :found[c]] for c in range(n_chunks)])
+    right = np.concatenate([oj[c, :found[c]] for c in range(n_chunks)])
+    codes = np.concatenate([op[c, :found[c]] for c in range(n_chunks)])
+    _, first = np.unique(left * words.shape[0] + right, return_index=True)
+    return left[first], right[first], codes[first]
+
+
 @dataclass(frozen=True)
 class TableScan:
     """What a scan of the blocking tables found.

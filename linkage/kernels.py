@@ -84,16 +84,22 @@ def all_pairs_select(words, counts, cuts, group, pair_class, keep, n_chunks, cap
 
 
 @numba.njit(cache=True, nogil=True)
-def table_histogram(fingerprints, table, order, starts, ends, words, counts, cuts, group,
-                    pair_class, hist, store, out_l, out_r, out_p):
-    # One blocking table: every bucket pair not seen in an earlier table is
-    # scored and counted; pairs whose (class, pattern) is marked in ``store``
-    # are also written out (up to the buffers' length). Returns (pairs, stored).
+def table_histogram(fingerprints, table, order, starts, ends, first_bucket, words, counts, cuts,
+                    group, pair_class, hist, store, out_l, out_r, out_p):
+    # One blocking table from bucket ``first_bucket`` on: every bucket pair
+    # not seen in an earlier table is scored and counted; pairs whose
+    # (class, pattern) is marked in ``store`` are also written out. A bucket
+    # is only started when the buffers can take all its pairs; otherwise the
+    # scan stops there and returns (pairs, stored, next bucket) so the caller
+    # continues with fresh buffers: nothing is scored twice.
     n_pairs = 0
     n_stored = 0
     cap = out_l.shape[0]
-    for b in range(starts.shape[0]):
+    for b in range(first_bucket, starts.shape[0]):
         end = ends[b]
+        size = end - starts[b]
+        if n_stored + size * (size - 1) // 2 > cap:
+            return n_pairs, n_stored, b
         for x in range(starts[b], end):
             i = order[x]
             row = pair_class[group[i]]
@@ -106,12 +112,11 @@ def table_histogram(fingerprints, table, order, starts, ends, words, counts, cut
                 hist[cls, code] += 1
                 n_pairs += 1
                 if store[cls, code]:
-                    if n_stored < cap:
-                        out_l[n_stored] = min(i, j)
-                        out_r[n_stored] = max(i, j)
-                        out_p[n_stored] = code
+                    out_l[n_stored] = min(i, j)
+                    out_r[n_stored] = max(i, j)
+                    out_p[n_stored] = code
                     n_stored += 1
-    return n_pairs, n_stored
+    return n_pairs, n_stored, starts.shape[0]
 
 
 @numba.njit(parallel=True, cache=True)

@@ -568,6 +568,10 @@ def rows_select(words: np.ndarray, counts: np.ndarray, layout: SegmentLayout,
     return left[first], right[first], codes[first]
 
 
+#: Pairs a table scan's first output buffer holds (it continues in larger ones).
+SCAN_BUFFER = 1 << 16
+
+
 @dataclass(frozen=True)
 class TableScan:
     """What a scan of the blocking tables found.
@@ -609,18 +613,29 @@ def scan_tables(words: np.ndarray, counts: np.ndarray, layout: SegmentLayout,
 
     def work(buckets: blocking.TableBuckets
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
-        cap = 1 << 14
+        hist = np.zeros((n_classes, scheme.n_patterns), dtype=np.int64)
+        sizes = buckets.ends - buckets.starts
+        largest = int((sizes * (sizes - 1) // 2).max(initial=0))
+        cap = max(SCAN_BUFFER, largest)
+        parts_l, parts_r, parts_p = [], [], []
+        n_pairs, at = 0, 0
         while True:
-            hist = np.zeros((n_classes, scheme.n_patterns), dtype=np.int64)
             out_l = np.empty(cap, np.int32)
             out_r = np.empty(cap, np.int32)
             out_p = np.empty(cap, np.int64)
-            n_pairs, n_stored = kernels.table_histogram(
+            pairs, stored, at = kernels.table_histogram(
                 keys.fingerprints, buckets.table, buckets.order, buckets.starts, buckets.ends,
-                words, counts, scheme.cuts, group, pair_class, hist, store, out_l, out_r, out_p)
-            if n_stored <= cap:
-                return hist, out_l[:n_stored], out_r[:n_stored], out_p[:n_stored], n_pairs
-            cap = n_stored
+                at, words, counts, scheme.cuts, group, pair_class, hist, store, out_l, out_r,
+                out_p)
+            n_pairs += pairs
+            parts_l.append(out_l[:stored].copy())
+            parts_r.append(out_r[:stored].copy())
+            parts_p.append(out_p[:stored].copy())
+            if at >= len(buckets.starts):
+                break
+            cap *= 2  # a full buffer: continue with a larger one
+        return (hist, np.concatenate(parts_l), np.concatenate(parts_r),
+                np.concatenate(parts_p), n_pairs)
 
     parts = blocking.map_tables(keys, work)
     hist = np.zeros((n_classes, scheme.n_patterns), dtype=np.int64)

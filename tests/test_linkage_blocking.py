@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from tiplink.linkage import blocking, similarity
 
@@ -104,9 +105,12 @@ def test_adaptive_key_length_keeps_tables_within_the_budget() -> None:
         assert room <= 2.0 * len(words) or len(np.unique(tight.fingerprints[:, t])) > 1
 
 
-def test_table_scan_matches_scoring_the_candidates_one_by_one() -> None:
+@pytest.mark.parametrize("buffer", [1 << 16, 7])
+def test_table_scan_matches_scoring_the_candidates_one_by_one(
+        buffer: int, monkeypatch: pytest.MonkeyPatch) -> None:
     from tiplink.linkage import scoring
 
+    monkeypatch.setattr(similarity, "SCAN_BUFFER", buffer)  # 7: many continued buffers
     words, layout, counts = _records(500, 5)
     keys = _plan(words, layout, counts, budget=None)
     scheme = scoring.level_scheme(2)

@@ -285,11 +285,13 @@ def map_tables(keys: BlockingKeys, work: Callable[[TableBuckets], T],
 @numba.njit(cache=True, nogil=True, inline="always")
 def seen_earlier(fingerprints: np.ndarray, i: int, j: int, table: int) -> bool:
     """Whether records ``i`` and ``j`` share a key in a table before ``table``."""
+    # No early exit: most candidates collide in one table only, so the whole
+    # prefix is read anyway, and a branch-free loop is vectorised.
+    hit = False
     for s in range(table):
         f = fingerprints[i, s]
-        if f == fingerprints[j, s] and f != NO_KEY:
-            return True
-    return False
+        hit |= (f == fingerprints[j, s]) & (f != NO_KEY)
+    return hit
 
 
 @numba.njit(cache=True, nogil=True)
@@ -432,28 +434,55 @@ def plan_keys(words: np.ndarray, counts: np.ndarray, bounds: np.ndarray, plan: T
         bits = np.concatenate([base, free])[:64] if budget is not None else base
         extended.append((len(base), bits.astype(np.int64)))
 
-    def one(t: int) -> int:
+    def one(t: int) -> tuple[int, bool]:
         k, bits = extended[t]
         prefix_keys = _sample_keys(words, bits)
         m = k
+        over = False
         if budget is not None and m < len(bits):
             ordered = np.sort(prefix_keys)
             while m < len(bits) and _prefix_pairs(ordered, m, max_bucket) > budget:
                 m = min(m + 2, len(bits))
+            over = m >= len(bits) and _prefix_pairs(ordered, m, max_bucket) > budget
         _store_fingerprints(prefix_keys, max(m, 1), fingerprints, t)
-        return m
+        return m, over
 
     threads = numba.get_num_threads()
     if threads > 1:
         with ThreadPoolExecutor(max_workers=threads) as pool:
-            lengths = list(pool.map(one, range(n_sampling)))
+            results = list(pool.map(one, range(n_sampling)))
     else:
-        lengths = [one(t) for t in range(n_sampling)]
-    plan.description["key_bits"] = lengths
+        results = [one(t) for t in range(n_sampling)]
+    # A table still over budget with every bit its key can take groups
+    # records that are identical on what it samples (e.g. everyone born on
+    # one day): all such tables of one pool make nearly the same buckets, and
+    # every pair in them would be tested again in each. Keep the first.
+    kept, saturated_pools = [], set()
+    for t, (_, over) in enumerate(results):
+        pool_id = id(plan.pools[t]) if plan.pools else t
+        if over and pool_id in saturated_pools:
+            continue
+        if over:
+            saturated_pools.add(pool_id)
+        kept.append(t)
+    plan.description["key_bits"] = [results[t][0] for t in kept]
+    plan.description["dropped_saturated_tables"] = n_sampling - len(kept)
+    if len(kept) < n_sampling:
+        _move_columns(fingerprints, np.asarray(kept, dtype=np.int64))
     for e, segs in enumerate(plan.exact):
         _exact_fingerprints(words, counts, np.asarray(segs, dtype=np.int64), bounds, segs[0],
-                            fingerprints, n_sampling + e)
+                            fingerprints, len(kept) + e)
+    if len(kept) < n_sampling:
+        fingerprints = np.ascontiguousarray(fingerprints[:, :len(kept) + len(plan.exact)])
     return BlockingKeys(fingerprints, max_bucket)
+
+
+@numba.njit(parallel=True, cache=True)
+def _move_columns(table: np.ndarray, columns: np.ndarray) -> None:
+    """``table[:, c] = table[:, columns[c]]`` in place (``columns`` ascending)."""
+    for i in prange(table.shape[0]):
+        for c in range(columns.shape[0]):
+            table[i, c] = table[i, columns[c]]
 
 
 def iter_table_pairs(keys: BlockingKeys) -> Iterator[tuple[np.ndarray, np.ndarray]]:

@@ -95,23 +95,43 @@ def table_histogram(fingerprints, table, order, starts, ends, first_bucket, word
     n_pairs = 0
     n_stored = 0
     cap = out_l.shape[0]
+    largest = 0
     for b in range(first_bucket, starts.shape[0]):
-        end = ends[b]
-        size = end - starts[b]
+        largest = max(largest, ends[b] - starts[b])
+    # Each bucket's rows are first gathered into small local tables: the
+    # copies are independent loads the CPU overlaps, where scoring pair by
+    # pair would wait on one cache miss after another (members are random
+    # records of a large table).
+    local_words = np.empty((largest, words.shape[1]), dtype=words.dtype)
+    local_counts = np.empty((largest, counts.shape[1]), dtype=counts.dtype)
+    local_keys = np.empty((largest, max(table, 1)), dtype=fingerprints.dtype)
+    local_class = np.empty(largest, dtype=np.int64)
+    for b in range(first_bucket, starts.shape[0]):
+        start = starts[b]
+        size = ends[b] - start
         if n_stored + size * (size - 1) // 2 > cap:
             return n_pairs, n_stored, b
-        for x in range(starts[b], end):
-            i = order[x]
-            row = pair_class[group[i]]
-            for y in range(x + 1, end):
-                j = order[y]
-                if seen_earlier(fingerprints, i, j, table):
+        for x in range(size):
+            r = order[start + x]
+            for q in range(words.shape[1]):
+                local_words[x, q] = words[r, q]
+            for q in range(counts.shape[1]):
+                local_counts[x, q] = counts[r, q]
+            for q in range(table):
+                local_keys[x, q] = fingerprints[r, q]
+            local_class[x] = group[r]
+        for x in range(size):
+            row = pair_class[local_class[x]]
+            for y in range(x + 1, size):
+                if seen_earlier(local_keys, x, y, table):
                     continue
-                code = pattern(words, counts, cuts, i, j)
-                cls = row[group[j]]
+                code = pattern(local_words, local_counts, cuts, x, y)
+                cls = row[local_class[y]]
                 hist[cls, code] += 1
                 n_pairs += 1
                 if store[cls, code]:
+                    i = order[start + x]
+                    j = order[start + y]
                     out_l[n_stored] = min(i, j)
                     out_r[n_stored] = max(i, j)
                     out_p[n_stored] = code

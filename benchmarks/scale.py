@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import subprocess
 import sys
 import time
@@ -69,8 +70,15 @@ def encode(data: Path) -> list[Path]:
     return out
 
 
-def measured(cmd: list[str]) -> tuple[float, float]:
-    """Run ``cmd``; return (wall seconds, peak RSS in MiB over it and its children)."""
+def measured(cmd: list[str]) -> tuple[float, float, float]:
+    """Run ``cmd``; return (wall seconds, CPU seconds, peak RSS in MiB).
+
+    CPU time is user + system time of the command and its children (from
+    the kernel's accounting of waited-for children), so it is comparable
+    across runs on a machine shared with other jobs; peak RSS is sampled
+    every 50 ms over the command and its children.
+    """
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = psutil.Popen(cmd)
     peak = 0
@@ -82,9 +90,12 @@ def measured(cmd: list[str]) -> tuple[float, float]:
         except psutil.Error:
             pass
         time.sleep(0.05)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         raise SystemExit(f"command failed: {' '.join(cmd)}")
-    return time.perf_counter() - started, peak / 2**20
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, peak / 2**20
 
 
 def pairwise_f1(truth: pd.DataFrame, clusters: pd.DataFrame) -> dict:
@@ -106,14 +117,18 @@ def pairwise_f1(truth: pd.DataFrame, clusters: pd.DataFrame) -> dict:
 
 def link(extracts: list[Path], data: Path) -> dict:
     clusters = data / "clusters.csv"
-    wall, rss = measured([str(TIPLINK), "link", *map(str, extracts), "--clusters",
-                          str(clusters), "--counts", str(data / "counts.json"),
-                          "--diagnostics", str(data / "diagnostics.json"), "--quiet"])
+    wall, cpu, rss = measured([str(TIPLINK), "link", *map(str, extracts), "--clusters",
+                               str(clusters), "--counts", str(data / "counts.json"),
+                               "--diagnostics", str(data / "diagnostics.json"), "--quiet"])
     truth = pd.read_csv(data / "truth.csv", dtype=str)
-    result = {"seconds": round(wall, 1), "peak_rss_mib": round(rss)}
+    result = {"seconds": round(wall, 1), "cpu_seconds": round(cpu, 1),
+              "peak_rss_mib": round(rss)}
     result.update(pairwise_f1(truth, pd.read_csv(clusters, dtype=str)))
     diagnostics = json.loads((data / "diagnostics.json").read_text())
     result["blocking"] = diagnostics.get("blocking")
+    if "lsh" in diagnostics:
+        result["candidate_pairs"] = diagnostics["lsh"]["candidate_pairs"]
+    result["scored_pairs"] = diagnostics.get("scored_pairs")
     result["stage_seconds"] = {k: round(v, 1) for k, v in diagnostics["timings"].items()}
     return result
 
@@ -142,11 +157,11 @@ for path in sys.argv[3:]:
     datasets.append(clk.generate_clks([[r.get(c, "") or "" for c in columns] for r in rows],
                                       schema, sys.argv[2], validate=False))
     ids.append([r["record_id"] for r in rows])
-start = time.perf_counter()
+start = time.perf_counter(); cpu = time.process_time()
 cands = candidate_generation.find_candidate_pairs(
     datasets, similarities.dice_coefficient_accelerated, 0.8)
 groups = solving.greedy_solve(cands)
-seconds = time.perf_counter() - start
+seconds = time.perf_counter() - start; cpu = time.process_time() - cpu
 entity = {}
 for g, group in enumerate(groups):
     for d, r in group:
@@ -155,7 +170,7 @@ out = []
 for d, rid_list in enumerate(ids):
     for r, rid in enumerate(rid_list):
         out.append([d, rid, entity.get((d, r), f"s{d}-{r}")])
-print(json.dumps({"seconds": seconds, "rows": out}))
+print(json.dumps({"seconds": seconds, "cpu_seconds": cpu, "rows": out}))
 """
 
 
@@ -178,10 +193,13 @@ def versus(records: int) -> None:
     clusters = pd.DataFrame([(parties[d], rid, e) for d, rid, e in result["rows"]],
                             columns=["party", "record_id", "entity_id"])
     truth = pd.read_csv(data / "truth.csv", dtype=str)
-    theirs = {"seconds": round(result["seconds"], 1), **pairwise_f1(truth, clusters)}
+    theirs = {"seconds": round(result["seconds"], 1),
+              "cpu_seconds": round(result["cpu_seconds"], 1), **pairwise_f1(truth, clusters)}
     print(json.dumps({"benchmark": "versus", "records": len(truth), "tiplink": ours,
                       "anonlink_exhaustive_greedy": theirs,
-                      "speedup": round(result["seconds"] / ours["seconds"], 1)}), flush=True)
+                      "speedup_wall": round(result["seconds"] / ours["seconds"], 1),
+                      "speedup_cpu": round(result["cpu_seconds"] / ours["cpu_seconds"], 1)}),
+          flush=True)
 
 
 def _accepted(result) -> set[tuple[int, int]]:  # type: ignore[no-untyped-def]

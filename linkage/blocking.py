@@ -192,6 +192,48 @@ def _prefix_pairs(sorted_keys: np.ndarray, bits: int, max_bucket: int) -> int:
 
 
 @numba.njit(cache=True, nogil=True)
+def _bucket_cap(sorted_keys: np.ndarray, bits: int, budget: float, max_bucket: int) -> int:
+    """Largest bucket size such that the buckets up to it hold at most ``budget`` pairs."""
+    shift = np.uint64(64 - bits)
+    n = sorted_keys.shape[0]
+    pairs_by_size = np.zeros(max_bucket + 1, dtype=np.int64)
+    start = 0
+    for i in range(1, n + 1):
+        if i == n or (sorted_keys[i] >> shift) != (sorted_keys[start] >> shift):
+            size = i - start
+            if size <= max_bucket:
+                pairs_by_size[size] += size * (size - 1) // 2
+            start = i
+    total = 0
+    cap = 1
+    for size in range(2, max_bucket + 1):
+        total += pairs_by_size[size]
+        if total > budget:
+            break
+        cap = size
+    return cap
+
+
+@numba.njit(cache=True, nogil=True)
+def _clear_large(sorted_keys: np.ndarray, order: np.ndarray, bits: int, cap: int,
+                 out: np.ndarray, table: int) -> None:
+    """Give the records of buckets larger than ``cap`` no key in ``table``.
+
+    Skipped buckets must not count as collisions anywhere (the earlier-table
+    test, :func:`pairs_collide`), so their records lose the key itself.
+    """
+    shift = np.uint64(64 - bits)
+    n = sorted_keys.shape[0]
+    start = 0
+    for i in range(1, n + 1):
+        if i == n or (sorted_keys[i] >> shift) != (sorted_keys[start] >> shift):
+            if i - start > cap:
+                for x in range(start, i):
+                    out[order[x], table] = NO_KEY
+            start = i
+
+
+@numba.njit(cache=True, nogil=True)
 def _store_fingerprints(keys: np.ndarray, bits: int, out: np.ndarray, table: int) -> None:
     shift = np.uint64(64 - bits)
     for i in range(keys.shape[0]):
@@ -437,14 +479,21 @@ def plan_keys(words: np.ndarray, counts: np.ndarray, bounds: np.ndarray, plan: T
     def one(t: int) -> tuple[int, bool]:
         k, bits = extended[t]
         prefix_keys = _sample_keys(words, bits)
-        m = k
+        order = np.argsort(prefix_keys)
+        ordered = prefix_keys[order]
+        m = max(k, 1)
         over = False
-        if budget is not None and m < len(bits):
-            ordered = np.sort(prefix_keys)
+        cap = max_bucket
+        if budget is not None:
             while m < len(bits) and _prefix_pairs(ordered, m, max_bucket) > budget:
                 m = min(m + 2, len(bits))
-            over = m >= len(bits) and _prefix_pairs(ordered, m, max_bucket) > budget
-        _store_fingerprints(prefix_keys, max(m, 1), fingerprints, t)
+            over = _prefix_pairs(ordered, m, max_bucket) > budget
+            if over:
+                # Out of bits: keep the smaller buckets (rarer values, more
+                # telling) up to the budget; the largest go.
+                cap = _bucket_cap(ordered, m, budget, max_bucket)
+        _store_fingerprints(prefix_keys, m, fingerprints, t)
+        _clear_large(ordered, order, m, cap, fingerprints, t)
         return m, over
 
     threads = numba.get_num_threads()
@@ -470,8 +519,12 @@ def plan_keys(words: np.ndarray, counts: np.ndarray, bounds: np.ndarray, plan: T
     if len(kept) < n_sampling:
         _move_columns(fingerprints, np.asarray(kept, dtype=np.int64))
     for e, segs in enumerate(plan.exact):
+        column = len(kept) + e
         _exact_fingerprints(words, counts, np.asarray(segs, dtype=np.int64), bounds, segs[0],
-                            fingerprints, len(kept) + e)
+                            fingerprints, column)
+        values = fingerprints[:, column].astype(np.uint64)
+        order = np.argsort(values)
+        _clear_large(values[order], order, 64, max_bucket, fingerprints, column)
     if len(kept) < n_sampling:
         fingerprints = np.ascontiguousarray(fingerprints[:, :len(kept) + len(plan.exact)])
     return BlockingKeys(fingerprints, max_bucket)
@@ -526,7 +579,10 @@ def table_keys(words: np.ndarray, positions: np.ndarray, params: LshParams) -> B
     fingerprints = np.empty((words.shape[0], params.tables), dtype=np.uint32)
     for t in range(params.tables):
         sample = rng.choice(positions, size=k, replace=False).astype(np.int64)
-        _store_fingerprints(_sample_keys(words, sample), max(k, 1), fingerprints, t)
+        prefix_keys = _sample_keys(words, sample)
+        order = np.argsort(prefix_keys)
+        _store_fingerprints(prefix_keys, max(k, 1), fingerprints, t)
+        _clear_large(prefix_keys[order], order, max(k, 1), params.max_bucket, fingerprints, t)
     return BlockingKeys(fingerprints, params.max_bucket)
 
 

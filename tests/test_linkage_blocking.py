@@ -53,10 +53,11 @@ def _records(n: int, seed: int) -> tuple[np.ndarray, similarity.SegmentLayout, n
 
 
 def _plan(words: np.ndarray, layout: similarity.SegmentLayout, counts: np.ndarray,
-          budget: float | None) -> blocking.BlockingKeys:
+          budget: float | None, identifying: int = 0) -> blocking.BlockingKeys:
     by_segment = [blocking.bit_positions((layout.bit_counts[s],), (layout.word_starts[s],))
                   for s in range(layout.n_segments)]
-    plan = blocking.plan_tables(words, by_segment, [0], [1], whole_tables=6, segment_tables=4)
+    plan = blocking.plan_tables(words, by_segment, [identifying], [1 - identifying],
+                                whole_tables=6, segment_tables=4)
     return blocking.plan_keys(words, counts, layout.word_bounds(), plan, pairs_per_record=budget,
                               max_bucket=300)
 
@@ -92,17 +93,20 @@ def test_candidates_are_the_pairs_sharing_a_fingerprint_each_once() -> None:
 def test_adaptive_key_length_keeps_tables_within_the_budget() -> None:
     words, layout, counts = _records(600, 4)
     loose = _plan(words, layout, counts, budget=None)
-    tight = _plan(words, layout, counts, budget=2.0)
+    tight = _plan(words, layout, counts, budget=2.0, identifying=1)
     n_loose = len(blocking.candidates_from_keys(loose)[0])
     n_tight = len(blocking.candidates_from_keys(tight)[0])
     assert n_tight < n_loose
-    sampling = tight.tables - 2  # the last two are exact tables
+    sampling = tight.tables - 1  # the last is the exact table
     for t in range(sampling):
-        _, sizes = np.unique(tight.fingerprints[:, t], return_counts=True)
-        sizes = sizes[sizes <= tight.max_bucket]
-        room = int((sizes * (sizes - 1) // 2).sum())
-        # Within budget unless the key ran out of bits (identical records).
-        assert room <= 2.0 * len(words) or len(np.unique(tight.fingerprints[:, t])) > 1
+        values, sizes = np.unique(tight.fingerprints[:, t], return_counts=True)
+        sizes = sizes[values != blocking.NO_KEY]
+        # Within budget: by longer keys, or (out of bits: the identical
+        # second segments) by giving the largest buckets no key.
+        assert int((sizes * (sizes - 1) // 2).sum()) <= 2.0 * len(words)
+    # The third of records sharing segment "b" exactly saturate its pool: one
+    # table of it is kept, with that bucket cleared.
+    assert (tight.fingerprints[: len(words) // 3, :sampling] == blocking.NO_KEY).any()
 
 
 @pytest.mark.parametrize("buffer", [1 << 16, 7])

@@ -360,7 +360,7 @@ def link_extracts(extracts: Sequence[Extract], threshold: float | None = None,
             # Pass 2 over the tables: keep the pairs with some evidence.
             second = similarity.scan_tables(
                 prepared.words, prepared.counts, prepared.layout, scheme, prepared.group,
-                class_table, len(class_names), keys, keep)
+                class_table, len(class_names), keys, keep, count=False)
             left = second.left.astype(np.int64)
             right = second.right.astype(np.int64)
             codes = second.codes

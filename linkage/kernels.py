@@ -85,10 +85,10 @@ def all_pairs_select(words, counts, cuts, group, pair_class, keep, n_chunks, cap
 
 @numba.njit(cache=True, nogil=True)
 def table_histogram(fingerprints, table, order, starts, ends, first_bucket, words, counts, cuts,
-                    group, pair_class, hist, store, out_l, out_r, out_p):
+                    group, pair_class, hist, store, out_l, out_r, out_p, count):
     # One blocking table from bucket ``first_bucket`` on: every bucket pair
-    # not seen in an earlier table is scored and counted; pairs whose
-    # (class, pattern) is marked in ``store`` are also written out. A bucket
+    # not seen in an earlier table is scored and (``count``) counted; pairs
+    # whose (class, pattern) is marked in ``store`` are also written out. A bucket
     # is only started when the buffers can take all its pairs; otherwise the
     # scan stops there and returns (pairs, stored, next bucket) so the caller
     # continues with fresh buffers: nothing is scored twice.
@@ -123,19 +123,29 @@ def table_histogram(fingerprints, table, order, starts, ends, first_bucket, word
         for x in range(size):
             row = pair_class[local_class[x]]
             for y in range(x + 1, size):
-                if seen_earlier(local_keys, x, y, table):
-                    continue
-                code = pattern(local_words, local_counts, cuts, x, y)
-                cls = row[local_class[y]]
-                hist[cls, code] += 1
-                n_pairs += 1
-                if store[cls, code]:
-                    i = order[start + x]
-                    j = order[start + y]
-                    out_l[n_stored] = min(i, j)
-                    out_r[n_stored] = max(i, j)
-                    out_p[n_stored] = code
-                    n_stored += 1
+                if count:
+                    if seen_earlier(local_keys, x, y, table):
+                        continue
+                    code = pattern(local_words, local_counts, cuts, x, y)
+                    cls = row[local_class[y]]
+                    hist[cls, code] += 1
+                    n_pairs += 1
+                    if not store[cls, code]:
+                        continue
+                else:
+                    # Selection only: the pattern first, the earlier-table
+                    # test only for the few pairs that are kept.
+                    code = pattern(local_words, local_counts, cuts, x, y)
+                    cls = row[local_class[y]]
+                    if not store[cls, code] or seen_earlier(local_keys, x, y, table):
+                        continue
+                    n_pairs += 1
+                i = order[start + x]
+                j = order[start + y]
+                out_l[n_stored] = min(i, j)
+                out_r[n_stored] = max(i, j)
+                out_p[n_stored] = code
+                n_stored += 1
     return n_pairs, n_stored, starts.shape[0]
 
 

@@ -594,7 +594,8 @@ class TableScan:
 
 def scan_tables(words: np.ndarray, counts: np.ndarray, layout: SegmentLayout,
                 scheme: LevelScheme, group: np.ndarray, pair_class: np.ndarray,
-                n_classes: int, keys, store: np.ndarray) -> TableScan:  # type: ignore[no-untyped-def]
+                n_classes: int, keys, store: np.ndarray,  # type: ignore[no-untyped-def]
+                count: bool = True) -> TableScan:
     """Score every candidate pair of the blocking ``keys`` once, table by table.
 
     Inside each table's kernel a bucket pair is skipped when it collided in
@@ -605,6 +606,9 @@ def scan_tables(words: np.ndarray, counts: np.ndarray, layout: SegmentLayout,
     Args:
         keys: :class:`~tiplink.linkage.blocking.BlockingKeys`.
         store: ``bool`` ``(n_classes, n_patterns)``: which pairs to return.
+        count: build the histogram (``False``: selection only; the
+            earlier-table test then runs only on the pairs to return, and
+            ``hist`` stays zero, ``candidates`` counts the returned pairs).
     """
     from tiplink.linkage import blocking
 
@@ -626,7 +630,7 @@ def scan_tables(words: np.ndarray, counts: np.ndarray, layout: SegmentLayout,
             pairs, stored, at = kernels.table_histogram(
                 keys.fingerprints, buckets.table, buckets.order, buckets.starts, buckets.ends,
                 at, words, counts, scheme.cuts, group, pair_class, hist, store, out_l, out_r,
-                out_p)
+                out_p, count)
             n_pairs += pairs
             parts_l.append(out_l[:stored].copy())
             parts_r.append(out_r[:stored].copy())

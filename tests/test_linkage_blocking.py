@@ -134,6 +134,11 @@ def test_table_scan_matches_scoring_the_candidates_one_by_one(
                                             keep[cls, codes].tolist(), strict=True) if k}
     got = set(zip(scan.left.tolist(), scan.right.tolist(), scan.codes.tolist(), strict=True))
     assert got == want and len(scan.left) == len(want)
+    select = similarity.scan_tables(words, counts, layout, scheme, group, table, 6, keys, keep,
+                                    count=False)
+    assert set(zip(select.left.tolist(), select.right.tolist(), select.codes.tolist(),
+                   strict=True)) == want
+    assert len(select.left) == len(want) and not select.hist.any()
 
 
 def test_rows_select_matches_brute_force() -> None:

@@ -20,7 +20,7 @@ reported by the first table where it collides.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TypeVar
@@ -109,6 +109,15 @@ def choose_params(words: np.ndarray, positions: np.ndarray, target_per_record: f
         tables = int(np.clip(round(1.6 * k), 16, 64))
     return LshParams(tables=tables, bits_per_key=k), useful
 
+
+#: Default table plan, chosen with ``benchmarks/scale.py completeness`` (see
+#: docs/linkage.md): the pairs LSH missed were mostly similar names with
+#: different dates of birth, so most tables sample the name segment: 16
+#: whole-encoding tables, 60 tables on the first identifying segment (name),
+#: 10 on the second (date of birth), each table at most 15 pairs per record.
+WHOLE_TABLES = 16
+SEGMENT_TABLES = (60, 10)
+PAIRS_PER_RECORD = 15.0
 
 #: Fingerprint value meaning "this record has no key in this table" (an
 #: exact table whose required segment is empty): it never collides.
@@ -389,13 +398,15 @@ class TablePlan:
 
 def plan_tables(words: np.ndarray, positions_by_segment: list[np.ndarray],
                 identifying: list[int], context: list[int], target: float = 2.0,
-                whole_tables: int | None = None, segment_tables: int = 20,
+                whole_tables: int | None = WHOLE_TABLES,
+                segment_tables: int | Sequence[int] = SEGMENT_TABLES,
                 seed: int = 20240611) -> TablePlan:
     """Choose the blocking tables for data of this size and density.
 
     Three families, each catching a kind of match the others miss:
 
-    * whole-encoding bit sampling (``L = 1.6 k`` tables): pairs similar overall;
+    * whole-encoding bit sampling (``whole_tables``; ``None``: ``L = 1.6 k``): pairs
+      similar overall;
     * per identifying segment (name, date of birth), bit sampling within the
       segment: pairs that agree strongly on that field whatever the others say;
     * per identifying segment, an exact table keyed by the segment together
@@ -432,15 +443,17 @@ def plan_tables(words: np.ndarray, positions_by_segment: list[np.ndarray],
         tables += [rng.choice(useful, size=k, replace=False) for _ in range(count)]
         pools += [useful] * count
         description["whole"] = {"tables": count, "bits_per_key": k}
-    for s in identifying:
+    for rank, s in enumerate(identifying):
         useful, log_agree = informative(positions_by_segment[s])
         if len(useful) < 16:
             continue
+        per_segment = (segment_tables if isinstance(segment_tables, int)
+                       else segment_tables[min(rank, len(segment_tables) - 1)])
         k = int(np.clip(math.ceil(wanted / min(log_agree, -1e-3)), 4, 64))
         k = min(k, len(useful) // 2)
-        tables += [rng.choice(useful, size=k, replace=False) for _ in range(segment_tables)]
-        pools += [useful] * segment_tables
-        description["segments"][s] = {"tables": segment_tables, "bits_per_key": k}
+        tables += [rng.choice(useful, size=k, replace=False) for _ in range(per_segment)]
+        pools += [useful] * per_segment
+        description["segments"][s] = {"tables": per_segment, "bits_per_key": k}
     samples = np.full((len(tables), 64), -1, dtype=np.int64)
     for t, table in enumerate(tables):
         samples[t, :len(table)] = table
@@ -450,8 +463,8 @@ def plan_tables(words: np.ndarray, positions_by_segment: list[np.ndarray],
 
 
 def plan_keys(words: np.ndarray, counts: np.ndarray, bounds: np.ndarray, plan: TablePlan,
-              pairs_per_record: float | None = 10.0, max_bucket: int = 2000,
-              seed: int = 7) -> BlockingKeys:
+              pairs_per_record: float | None = PAIRS_PER_RECORD, max_bucket: int = 2000,
+              seed: int = 7, saturated_tables: int = 1) -> BlockingKeys:
     """Keys of every record in every table of the plan.
 
     Real registers are far from random: people share birth years, places and
@@ -506,13 +519,14 @@ def plan_keys(words: np.ndarray, counts: np.ndarray, bounds: np.ndarray, plan: T
     # records that are identical on what it samples (e.g. everyone born on
     # one day): all such tables of one pool make nearly the same buckets, and
     # every pair in them would be tested again in each. Keep the first.
-    kept, saturated_pools = [], set()
+    kept: list[int] = []
+    saturated: dict[int, int] = {}
     for t, (_, over) in enumerate(results):
         pool_id = id(plan.pools[t]) if plan.pools else t
-        if over and pool_id in saturated_pools:
-            continue
         if over:
-            saturated_pools.add(pool_id)
+            if saturated.get(pool_id, 0) >= saturated_tables:
+                continue
+            saturated[pool_id] = saturated.get(pool_id, 0) + 1
         kept.append(t)
     plan.description["key_bits"] = [results[t][0] for t in kept]
     plan.description["dropped_saturated_tables"] = n_sampling - len(kept)

@@ -5,8 +5,9 @@ writes four registers with known truth (true N, every record's person, the
 true capture histories); each agency's register is encoded with
 ``tiplink encode`` (bundled ``victim`` schema) and linked with the engine:
 
-* at its default (the fitted decision model, match-probability cut 0.5);
-* at a sweep of match-probability cuts (``link_extracts(match_cut=...)``,
+* at its default (the fitted decision model, with the match-probability
+  cut the engine chooses from the data: ``scoring.balanced_cut``);
+* at a sweep of fixed match-probability cuts (``link_extracts(match_cut=...)``,
   ``tiplink link --match-cut``): lower cuts link more;
 * at a few whole-encoding Dice thresholds (``tiplink link --threshold``);
 * and, as a reference, with perfect linkage (the true capture histories).
@@ -142,8 +143,8 @@ def run_one(setting: str, seed: int, args: argparse.Namespace, work: Path) -> di
         **estimate_row(perfect, args.bootstrap, true_n),
     }]  # fmt: skip
     default: LinkageResult | None = None
-    rules: list[tuple[str, dict[str, Any]]] = [("default (cut 0.5)", {})]
-    rules += [(f"cut {c:g}", {"match_cut": c}) for c in args.cuts if c != 0.5]
+    rules: list[tuple[str, dict[str, Any]]] = [("default", {})]
+    rules += [(f"cut {c:g}", {"match_cut": c}) for c in args.cuts]
     rules += [(f"Dice {d:g}", {"threshold": d}) for d in args.dice]
     for label, options in rules:
         t1 = time.perf_counter()
@@ -154,6 +155,7 @@ def run_one(setting: str, seed: int, args: argparse.Namespace, work: Path) -> di
         scores = evaluate(data, result.clusters)
         rows.append({
             "rule": label,
+            "cut": result.diagnostics.get("match_cut"),
             "entities": result.n_entities,
             "f1": scores["f1"], "precision": scores["precision"], "recall": scores["recall"],
             "unique_error_pct": scores["unique_count_error_pct"],
@@ -165,16 +167,23 @@ def run_one(setting: str, seed: int, args: argparse.Namespace, work: Path) -> di
     combined = {}
     for sampler in ("perturb", "bernoulli"):
         t1 = time.perf_counter()
-        summary = linkage_uncertainty(default.pairs, default.parties, args.replicates,
-                                      args.inner, seed=seed, sampler=sampler).summary()
+        summary = linkage_uncertainty(
+            default.pairs, default.parties, args.replicates, args.inner, seed=seed, sampler=sampler
+        ).summary()
         ci = summary["ci95"]
         summary["covers_n"] = bool(ci and ci[0] <= true_n <= ci[1])
         summary["seconds"] = round(time.perf_counter() - t1, 1)
         combined[sampler] = summary
-    return {"setting": setting, "seed": seed, "true_n": true_n,
-            "observed": truth["unique_entities"],
-            "records": sum(truth["records"].values()), "encode_s": round(encode_s, 1),
-            "rows": rows, "combined": combined}
+    return {
+        "setting": setting,
+        "seed": seed,
+        "true_n": true_n,
+        "observed": truth["unique_entities"],
+        "records": sum(truth["records"].values()),
+        "encode_s": round(encode_s, 1),
+        "rows": rows,
+        "combined": combined,
+    }
 
 
 def _mean(values: list[float]) -> float:
@@ -204,6 +213,11 @@ def markdown(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
         labels = [row["rule"] for row in runs[0]["rows"]]
         for i, label in enumerate(labels):
             rows = [r["rows"][i] for r in runs]
+            if label == "default":
+                cuts = [x["cut"] for x in rows if x.get("cut") is not None]
+                label = (
+                    f"default (data-chosen cut {min(cuts):.2f}–{max(cuts):.2f})" if cuts else label
+                )
             pops = [x["population"] for x in rows]
             cis = [x["ci95"] for x in rows if x.get("ci95")]
             lo = _mean([c[0] for c in cis])
@@ -274,8 +288,11 @@ def main() -> int:
             for seed in seeds:
                 t0 = time.perf_counter()
                 results.append(run_one(setting, seed, args, work))
-                print(f"{setting} seed {seed}: {time.perf_counter() - t0:.0f} s", file=sys.stderr,
-                      flush=True)
+                print(
+                    f"{setting} seed {seed}: {time.perf_counter() - t0:.0f} s",
+                    file=sys.stderr,
+                    flush=True,
+                )
     text = markdown(results, args)
     command = "python benchmarks/linkage_error_study.py " + " ".join(sys.argv[1:])
     text += f"\n\nCommand: `{command.strip()}`; {time.perf_counter() - started:.0f} s in all.\n"

@@ -51,14 +51,17 @@ def _set(path: list[str], value: Any) -> Callable[[dict], None]:
 
 VARIANTS: dict[str, Callable[[dict], None] | None] = {
     "bundled victim schema": None,
+    "no keyed sampling (less private)": lambda d: [
+        f.get("x-tiplink", {}).pop("sampling", None) for f in d["features"]],
     "no phonetic codes": _set(["name", "x-tiplink", "tokens", "phonetic"], []),
-    "metaphone only (no skeleton)": _set(["name", "x-tiplink", "tokens", "phonetic"],
-                                         ["metaphone"]),
-    "skeleton only (no metaphone)": _set(["name", "x-tiplink", "tokens", "phonetic"],
-                                         ["skeleton"]),
+    "metaphone as well as skeleton": _set(["name", "x-tiplink", "tokens", "phonetic"],
+                                          ["skeleton", "metaphone"]),
+    "metaphone instead of skeleton": _set(["name", "x-tiplink", "tokens", "phonetic"],
+                                          ["metaphone"]),
     "no transliteration": _set(["name", "x-tiplink", "normalise", "transliterate"], "none"),
-    "keep diacritics": _set(["name", "x-tiplink", "normalise", "stripDiacritics"], False),
-    "keep honorifics": _set(["name", "x-tiplink", "normalise", "dropWords"], []),
+    "drop honorifics": _set(["name", "x-tiplink", "normalise", "dropWords"],
+                            ["mr", "mrs", "ms", "miss", "u", "daw", "ko", "mg", "nai", "nang",
+                             "khun", "bin", "binti"]),
     "dates: no year window": _set(["date_of_birth", "x-tiplink", "tokens", "yearWindow"], 0),
     "dates: no day-month swap token": _set(
         ["date_of_birth", "x-tiplink", "tokens", "swapDayMonth"], False),

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tiplink.encoders.schema import LinkageSchema, load_schema, parse_schema
+from tiplink.encoders.schema import LinkageSchema, parse_schema
 
 PLAIN_CLK = Path(__file__).with_name("schemas") / "plain-clk.json"
+BUNDLED = Path(__file__).resolve().parents[2] / "encoders" / "schemas"
 # Features that hold a person's name-like text (salting targets).
 _SALTED_FEATURES = ("name", "place_of_origin", "victim_names", "suspect_names",
                     "incident_location")
@@ -49,7 +50,8 @@ class Variant:
 def _base(name: str) -> dict[str, Any]:
     if name == "plain":
         return json.loads(PLAIN_CLK.read_text(encoding="utf-8"))
-    return copy.deepcopy(load_schema(name).document)
+    # This checkout's bundled schema (not an installed copy's).
+    return json.loads((BUNDLED / f"{name}.json").read_text(encoding="utf-8"))
 
 
 def with_hardening(document: dict[str, Any], *, balance: bool = False,

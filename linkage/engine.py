@@ -310,29 +310,16 @@ def link_extracts(extracts: Sequence[Extract], threshold: float | None = None,
         prob = np.empty(0)
     else:
         if not exhaustive:
-            layout = prepared.layout
-            by_segment = [blocking.bit_positions((layout.bit_counts[s],),
-                                                 (layout.word_starts[s],))
-                          for s in range(layout.n_segments)]
-            identifying: list[int] = []
-            context: list[int] = []
-            if threshold is None and layout.n_segments > 1:
-                context = stats.context_segments()
-                categorical = set(stats.categorical_segments())
-                identifying = [s for s in range(layout.n_segments)
-                               if s not in context and s not in categorical]
-            plan = blocking.plan_tables(prepared.words, by_segment, identifying, context)
-            keys = blocking.plan_keys(prepared.words, prepared.counts, layout.word_bounds(), plan)
-            # Pass 1 over the tables: the candidates' pattern histogram only.
-            cand_hist = np.zeros((len(class_names), scheme.n_patterns), dtype=np.float64)
-            n_candidates = 0
-            for cand_l, cand_r in blocking.iter_table_pairs(keys):
-                codes = similarity.pair_patterns(prepared.words, prepared.counts,
-                                                 prepared.layout, scheme, cand_l, cand_r)
-                cls = class_table[prepared.group[cand_l], prepared.group[cand_r]]
-                cand_hist += np.bincount(cls * scheme.n_patterns + codes,
-                                         minlength=cand_hist.size).reshape(cand_hist.shape)
-                n_candidates += len(cand_l)
+            plan, keys = blocking_keys(prepared, stats if threshold is None else None)
+            timings["keys_s"] = time.perf_counter() - t0
+            # Pass 1 over the tables: the candidates' pattern histogram only
+            # (candidates are scored inside the table kernels, never stored).
+            first = similarity.scan_tables(
+                prepared.words, prepared.counts, prepared.layout, scheme, prepared.group,
+                class_table, len(class_names), keys,
+                np.zeros((len(class_names), scheme.n_patterns), dtype=np.bool_))
+            cand_hist = first.hist.astype(np.float64)
+            n_candidates = first.candidates
             diagnostics["lsh"] = {**plan.description, "candidate_pairs": n_candidates}
         timings["blocking_s"] = time.perf_counter() - t0
         report(0.3)
@@ -387,17 +374,12 @@ def link_extracts(extracts: Sequence[Extract], threshold: float | None = None,
                 class_table, keep)
         else:
             # Pass 2 over the tables: keep the pairs with some evidence.
-            parts = []
-            for cand_l, cand_r in blocking.iter_table_pairs(keys):
-                cand_codes = similarity.pair_patterns(prepared.words, prepared.counts,
-                                                      prepared.layout, scheme, cand_l, cand_r)
-                cls = class_table[prepared.group[cand_l], prepared.group[cand_r]]
-                sel = keep[cls, cand_codes]
-                parts.append((cand_l[sel].astype(np.int64), cand_r[sel].astype(np.int64),
-                              cand_codes[sel]))
-            left = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, np.int64)
-            right = np.concatenate([p[1] for p in parts]) if parts else np.empty(0, np.int64)
-            codes = np.concatenate([p[2] for p in parts]) if parts else np.empty(0, np.int64)
+            second = similarity.scan_tables(
+                prepared.words, prepared.counts, prepared.layout, scheme, prepared.group,
+                class_table, len(class_names), keys, keep, count=False)
+            left = second.left.astype(np.int64)
+            right = second.right.astype(np.int64)
+            codes = second.codes
         if refined is not None:
             codes = refined.refine(codes, frequency.pair_bins(freq, len(refined.n_identical),
                                                               left))
@@ -439,6 +421,31 @@ def link_extracts(extracts: Sequence[Extract], threshold: float | None = None,
                                            prob=np.asarray(prob, dtype=np.float64),
                                            n_records=int(n), group=prepared.group, cut=cut),
                          record_strata=record_strata(extracts))
+
+
+def blocking_keys(prepared: PreparedRecords, stats: scoring.SegmentStats | None
+                  ) -> tuple[blocking.TablePlan, blocking.BlockingKeys]:
+    """The LSH tables and keys the engine uses for these records.
+
+    Args:
+        prepared: the records.
+        stats: random-pair statistics (they name the identifying and context
+            segments); ``None`` for whole-encoding tables only (a Dice
+            threshold on the whole encoding).
+    """
+    layout = prepared.layout
+    by_segment = [blocking.bit_positions((layout.bit_counts[s],), (layout.word_starts[s],))
+                  for s in range(layout.n_segments)]
+    identifying: list[int] = []
+    context: list[int] = []
+    if stats is not None and layout.n_segments > 1:
+        context = stats.context_segments()
+        categorical = set(stats.categorical_segments())
+        identifying = [s for s in range(layout.n_segments)
+                       if s not in context and s not in categorical]
+    plan = blocking.plan_tables(prepared.words, by_segment, identifying, context)
+    keys = blocking.plan_keys(prepared.words, prepared.counts, layout.word_bounds(), plan)
+    return plan, keys
 
 
 def _threshold_model(scheme: LevelScheme, n_classes: int) -> FSModel:

@@ -20,12 +20,16 @@ reported by the first table where it collides.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numba
 import numpy as np
 from numba import prange
+
+T = TypeVar("T")
 
 #: Compare every pair when there are at most this many pairs.
 EXHAUSTIVE_MAX_PAIRS = 400_000_000
@@ -106,112 +110,156 @@ def choose_params(words: np.ndarray, positions: np.ndarray, target_per_record: f
     return LshParams(tables=tables, bits_per_key=k), useful
 
 
-@numba.njit(parallel=True, cache=True)
-def _keys(words: np.ndarray, sample: np.ndarray) -> np.ndarray:
-    """Key of every record in every table: ``(tables, n)`` ``uint64``."""
-    n_tables, k = sample.shape
+#: Default table plan, chosen with ``benchmarks/scale.py completeness`` (see
+#: docs/linkage.md): the pairs LSH missed were mostly similar names with
+#: different dates of birth, so most tables sample the name segment: 16
+#: whole-encoding tables, 60 tables on the first identifying segment (name),
+#: 10 on the second (date of birth), each table at most 15 pairs per record.
+WHOLE_TABLES = 16
+SEGMENT_TABLES = (60, 10)
+PAIRS_PER_RECORD = 15.0
+
+#: Fingerprint value meaning "this record has no key in this table" (an
+#: exact table whose required segment is empty): it never collides.
+NO_KEY = 0
+
+
+@dataclass(frozen=True)
+class BlockingKeys:
+    """Every record's key in every table, as 32-bit fingerprints.
+
+    Record-major (``fingerprints[i]`` is record ``i``'s row), because the
+    "did this pair already collide in an earlier table?" test reads two rows;
+    32 bits per key halve the memory of 64-bit keys (352 MB for 1M records
+    and 88 tables). A pair is a candidate when its records share a non-zero
+    fingerprint in some table; buckets are formed on the fingerprints too,
+    so candidate generation, the earlier-table test and
+    :func:`pairs_collide` all use one definition.
+
+    Attributes:
+        fingerprints: ``uint32`` ``(n, tables)``; :data:`NO_KEY` never collides.
+        max_bucket: buckets larger than this are skipped (the other tables
+            split them); bounds the quadratic worst case.
+    """
+
+    fingerprints: np.ndarray
+    max_bucket: int = 2000
+
+    @property
+    def tables(self) -> int:
+        return int(self.fingerprints.shape[1])
+
+    @property
+    def n_records(self) -> int:
+        return int(self.fingerprints.shape[0])
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _fingerprint(key: np.uint64) -> np.uint32:
+    """A non-zero 32-bit digest of a 64-bit key (splitmix64 finaliser)."""
+    z = key + np.uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    z ^= z >> np.uint64(31)
+    f = np.uint32(z >> np.uint64(32))
+    return f if f != np.uint32(0) else np.uint32(1)
+
+
+@numba.njit(parallel=True, cache=True, nogil=True)
+def _sample_keys(words: np.ndarray, sample: np.ndarray) -> np.ndarray:
+    """Prefix-ordered keys: sampled bit ``b`` at position ``63 - b``.
+
+    Sorting these keys groups records by every prefix at once: the records
+    that agree on the first ``m`` sampled bits are contiguous for any ``m``.
+    """
     n = words.shape[0]
-    out = np.zeros((n_tables, n), dtype=np.uint64)
+    out = np.zeros(n, dtype=np.uint64)
     for i in prange(n):
-        for t in range(n_tables):
-            key = np.uint64(0)
-            for b in range(k):
-                pos = sample[t, b]
-                if pos < 0:
-                    break
-                bit = (words[i, pos // 64] >> np.uint64(pos % 64)) & np.uint64(1)
-                key |= bit << np.uint64(b)
-            out[t, i] = key
+        key = np.uint64(0)
+        for b in range(sample.shape[0]):
+            pos = sample[b]
+            bit = (words[i, pos // 64] >> np.uint64(pos % 64)) & np.uint64(1)
+            key |= bit << np.uint64(63 - b)
+        out[i] = key
     return out
 
 
-@numba.njit(cache=True)
-def _bucket_bounds(sorted_keys: np.ndarray, max_bucket: int) -> tuple[np.ndarray, np.ndarray]:
-    starts = []
-    ends = []
+@numba.njit(cache=True, nogil=True)
+def _prefix_pairs(sorted_keys: np.ndarray, bits: int, max_bucket: int) -> int:
+    """Colliding pairs (in buckets of 2..max_bucket) when keys are cut to ``bits`` bits."""
+    shift = np.uint64(64 - bits)
     n = sorted_keys.shape[0]
-    s = 0
+    total = 0
+    start = 0
     for i in range(1, n + 1):
-        if i == n or sorted_keys[i] != sorted_keys[s]:
-            size = i - s
+        if i == n or (sorted_keys[i] >> shift) != (sorted_keys[start] >> shift):
+            size = i - start
             if 2 <= size <= max_bucket:
-                starts.append(s)
-                ends.append(i)
-            s = i
-    return np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64)
+                total += size * (size - 1) // 2
+            start = i
+    return total
 
 
-@numba.njit(parallel=True, cache=True)
-def _emit_table(order: np.ndarray, starts: np.ndarray, ends: np.ndarray, by_record: np.ndarray,
-                table: int, offsets: np.ndarray, out_l: np.ndarray, out_r: np.ndarray,
-                kept: np.ndarray) -> None:
-    for b in prange(starts.shape[0]):
-        pos = offsets[b]
-        f = 0
-        for x in range(starts[b], ends[b]):
-            i = order[x]
-            for y in range(x + 1, ends[b]):
-                j = order[y]
-                earlier = False
-                for t in range(table):
-                    if by_record[i, t] == by_record[j, t]:
-                        earlier = True
-                        break
-                if not earlier:
-                    if i < j:
-                        out_l[pos + f] = i
-                        out_r[pos + f] = j
-                    else:
-                        out_l[pos + f] = j
-                        out_r[pos + f] = i
-                    f += 1
-        kept[b] = f
+@numba.njit(cache=True, nogil=True)
+def _bucket_cap(sorted_keys: np.ndarray, bits: int, budget: float, max_bucket: int) -> int:
+    """Largest bucket size such that the buckets up to it hold at most ``budget`` pairs."""
+    shift = np.uint64(64 - bits)
+    n = sorted_keys.shape[0]
+    pairs_by_size = np.zeros(max_bucket + 1, dtype=np.int64)
+    start = 0
+    for i in range(1, n + 1):
+        if i == n or (sorted_keys[i] >> shift) != (sorted_keys[start] >> shift):
+            size = i - start
+            if size <= max_bucket:
+                pairs_by_size[size] += size * (size - 1) // 2
+            start = i
+    total = 0
+    cap = 1
+    for size in range(2, max_bucket + 1):
+        total += pairs_by_size[size]
+        if total > budget:
+            break
+        cap = size
+    return cap
 
 
-def lsh_candidates(words: np.ndarray, positions: np.ndarray,
-                   params: LshParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Candidate pairs by Hamming LSH.
+@numba.njit(cache=True, nogil=True)
+def _clear_large(sorted_keys: np.ndarray, order: np.ndarray, bits: int, cap: int,
+                 out: np.ndarray, table: int) -> None:
+    """Give the records of buckets larger than ``cap`` no key in ``table``.
 
-    Returns:
-        ``(left, right, keys)``: the pairs (``left < right``, each pair
-        once) and the ``(tables, n)`` keys, for :func:`pairs_collide`.
+    Skipped buckets must not count as collisions anywhere (the earlier-table
+    test, :func:`pairs_collide`), so their records lose the key itself.
     """
-    keys = table_keys(words, positions, params)
-    parts_l, parts_r = [], []
-    for t in range(params.tables):
-        order = np.argsort(keys[t], kind="stable")
-        starts, ends = _bucket_bounds(keys[t][order], params.max_bucket)
-        sizes = ends - starts
-        room = sizes * (sizes - 1) // 2
-        offsets = np.concatenate([[0], np.cumsum(room)[:-1]]).astype(np.int64)
-        out_l = np.empty(int(room.sum()), dtype=np.int32)
-        out_r = np.empty(int(room.sum()), dtype=np.int32)
-        kept = np.zeros(len(starts), dtype=np.int64)
-        _emit_table(order.astype(np.int64), starts, ends, np.ascontiguousarray(keys.T), t,
-                    offsets, out_l, out_r, kept)
-        mask = np.arange(len(out_l)) - np.repeat(offsets, room) < np.repeat(kept, room)
-        parts_l.append(out_l[mask])
-        parts_r.append(out_r[mask])
-    if not parts_l:
-        return np.empty(0, np.int64), np.empty(0, np.int64), keys
-    return (np.concatenate(parts_l).astype(np.int64), np.concatenate(parts_r).astype(np.int64),
-            keys)
+    shift = np.uint64(64 - bits)
+    n = sorted_keys.shape[0]
+    start = 0
+    for i in range(1, n + 1):
+        if i == n or (sorted_keys[i] >> shift) != (sorted_keys[start] >> shift):
+            if i - start > cap:
+                for x in range(start, i):
+                    out[order[x], table] = NO_KEY
+            start = i
 
 
-@numba.njit(parallel=True, cache=True)
-def _exact_keys(words: np.ndarray, counts: np.ndarray, key_segments: np.ndarray,
-                bounds: np.ndarray, required: int) -> np.ndarray:
-    """A 64-bit hash of the words of ``key_segments`` per record.
+@numba.njit(cache=True, nogil=True)
+def _store_fingerprints(keys: np.ndarray, bits: int, out: np.ndarray, table: int) -> None:
+    shift = np.uint64(64 - bits)
+    for i in range(keys.shape[0]):
+        out[i, table] = _fingerprint(keys[i] >> shift)
 
-    Records whose segment ``required`` is empty get a key of their own (the
-    record index with the top bit set), so they never collide: an empty
-    field is no evidence.
+
+@numba.njit(parallel=True, cache=True, nogil=True)
+def _exact_fingerprints(words: np.ndarray, counts: np.ndarray, key_segments: np.ndarray,
+                        bounds: np.ndarray, required: int, out: np.ndarray, table: int) -> None:
+    """Fingerprint of the words of ``key_segments`` per record.
+
+    Records whose segment ``required`` is empty get :data:`NO_KEY`, so they
+    never collide: an empty field is no evidence.
     """
-    n = words.shape[0]
-    out = np.empty(n, dtype=np.uint64)
-    for i in prange(n):
+    for i in prange(words.shape[0]):
         if counts[i, required] == 0:
-            out[i] = np.uint64(i) | np.uint64(1 << 63)
+            out[i, table] = NO_KEY
             continue
         h = np.uint64(0x9E3779B97F4A7C15)
         for t in range(key_segments.shape[0]):
@@ -220,8 +268,112 @@ def _exact_keys(words: np.ndarray, counts: np.ndarray, key_segments: np.ndarray,
                 h ^= words[i, w]
                 h *= np.uint64(0xBF58476D1CE4E5B9)
                 h ^= h >> np.uint64(31)
-        out[i] = h & np.uint64(0x7FFFFFFFFFFFFFFF)
-    return out
+        out[i, table] = _fingerprint(h)
+
+
+@numba.njit(cache=True, nogil=True)
+def _bucket_bounds(sorted_keys: np.ndarray, max_bucket: int) -> tuple[np.ndarray, np.ndarray]:
+    """Runs of equal keys (2..max_bucket long, key not :data:`NO_KEY`) in sorted keys."""
+    n = sorted_keys.shape[0]
+    starts = np.empty(n // 2 + 1, dtype=np.int64)
+    ends = np.empty(n // 2 + 1, dtype=np.int64)
+    count = 0
+    s = 0
+    for i in range(1, n + 1):
+        if i == n or sorted_keys[i] != sorted_keys[s]:
+            size = i - s
+            if 2 <= size <= max_bucket and sorted_keys[s] != NO_KEY:
+                starts[count] = s
+                ends[count] = i
+                count += 1
+            s = i
+    return starts[:count].copy(), ends[:count].copy()
+
+
+@dataclass(frozen=True)
+class TableBuckets:
+    """One table's buckets: ``order[starts[b]:ends[b]]`` are the records of bucket ``b``."""
+
+    table: int
+    order: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+
+    @property
+    def room(self) -> int:
+        """Pairs inside the buckets (before the earlier-table test)."""
+        sizes = self.ends - self.starts
+        return int((sizes * (sizes - 1) // 2).sum())
+
+
+def table_buckets(keys: BlockingKeys, table: int) -> TableBuckets:
+    """Sort one table's fingerprints into buckets (``int32`` record order)."""
+    column = np.ascontiguousarray(keys.fingerprints[:, table])
+    order = np.argsort(column).astype(np.int32)
+    starts, ends = _bucket_bounds(column[order], keys.max_bucket)
+    return TableBuckets(table, order, starts, ends)
+
+
+def map_tables(keys: BlockingKeys, work: Callable[[TableBuckets], T],
+               threads: int | None = None) -> list[T]:
+    """``work(buckets)`` for every table, on a pool of threads; results in table order.
+
+    Tables go to the threads as they free up (the kernels release the GIL),
+    so a core slowed by other jobs takes fewer tables. Memory holds one
+    table's buckets per thread.
+    """
+    threads = numba.get_num_threads() if threads is None else threads
+
+    def one(table: int) -> T:
+        return work(table_buckets(keys, table))
+
+    if threads <= 1 or keys.tables <= 1:
+        return [one(t) for t in range(keys.tables)]
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        return list(pool.map(one, range(keys.tables)))
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def seen_earlier(fingerprints: np.ndarray, i: int, j: int, table: int) -> bool:
+    """Whether records ``i`` and ``j`` share a key in a table before ``table``."""
+    # No early exit: most candidates collide in one table only, so the whole
+    # prefix is read anyway, and a branch-free loop is vectorised.
+    hit = False
+    for s in range(table):
+        f = fingerprints[i, s]
+        hit |= (f == fingerprints[j, s]) & (f != NO_KEY)
+    return hit
+
+
+@numba.njit(cache=True, nogil=True)
+def _emit_table(fingerprints: np.ndarray, table: int, order: np.ndarray, starts: np.ndarray,
+                ends: np.ndarray, out_l: np.ndarray, out_r: np.ndarray) -> int:
+    """The table's pairs not seen in an earlier table (``left < right``)."""
+    found = 0
+    for b in range(starts.shape[0]):
+        for x in range(starts[b], ends[b]):
+            i = order[x]
+            for y in range(x + 1, ends[b]):
+                j = order[y]
+                if seen_earlier(fingerprints, i, j, table):
+                    continue
+                out_l[found] = min(i, j)
+                out_r[found] = max(i, j)
+                found += 1
+    return found
+
+
+def lsh_candidates(words: np.ndarray, positions: np.ndarray,
+                   params: LshParams) -> tuple[np.ndarray, np.ndarray, BlockingKeys]:
+    """Candidate pairs by Hamming LSH (whole-encoding bit sampling only).
+
+    Returns:
+        ``(left, right, keys)``: the pairs (``left < right``, each pair
+        once) and the keys, for :func:`pairs_collide`.
+    """
+    keys = table_keys(words, positions, params)
+    left, right = candidates_from_keys(keys)
+    return left.astype(np.int64), right.astype(np.int64), keys
 
 
 @dataclass(frozen=True)
@@ -246,13 +398,15 @@ class TablePlan:
 
 def plan_tables(words: np.ndarray, positions_by_segment: list[np.ndarray],
                 identifying: list[int], context: list[int], target: float = 2.0,
-                whole_tables: int | None = None, segment_tables: int = 20,
+                whole_tables: int | None = WHOLE_TABLES,
+                segment_tables: int | Sequence[int] = SEGMENT_TABLES,
                 seed: int = 20240611) -> TablePlan:
     """Choose the blocking tables for data of this size and density.
 
     Three families, each catching a kind of match the others miss:
 
-    * whole-encoding bit sampling (``L = 1.6 k`` tables): pairs similar overall;
+    * whole-encoding bit sampling (``whole_tables``; ``None``: ``L = 1.6 k``): pairs
+      similar overall;
     * per identifying segment (name, date of birth), bit sampling within the
       segment: pairs that agree strongly on that field whatever the others say;
     * per identifying segment, an exact table keyed by the segment together
@@ -289,15 +443,17 @@ def plan_tables(words: np.ndarray, positions_by_segment: list[np.ndarray],
         tables += [rng.choice(useful, size=k, replace=False) for _ in range(count)]
         pools += [useful] * count
         description["whole"] = {"tables": count, "bits_per_key": k}
-    for s in identifying:
+    for rank, s in enumerate(identifying):
         useful, log_agree = informative(positions_by_segment[s])
         if len(useful) < 16:
             continue
+        per_segment = (segment_tables if isinstance(segment_tables, int)
+                       else segment_tables[min(rank, len(segment_tables) - 1)])
         k = int(np.clip(math.ceil(wanted / min(log_agree, -1e-3)), 4, 64))
         k = min(k, len(useful) // 2)
-        tables += [rng.choice(useful, size=k, replace=False) for _ in range(segment_tables)]
-        pools += [useful] * segment_tables
-        description["segments"][s] = {"tables": segment_tables, "bits_per_key": k}
+        tables += [rng.choice(useful, size=k, replace=False) for _ in range(per_segment)]
+        pools += [useful] * per_segment
+        description["segments"][s] = {"tables": per_segment, "bits_per_key": k}
     samples = np.full((len(tables), 64), -1, dtype=np.int64)
     for t, table in enumerate(tables):
         samples[t, :len(table)] = table
@@ -306,100 +462,145 @@ def plan_tables(words: np.ndarray, positions_by_segment: list[np.ndarray],
     return TablePlan(samples, exact, description, tuple(pools))
 
 
-def _colliding_pairs(keys: np.ndarray, max_bucket: int) -> int:
-    _, sizes = np.unique(keys, return_counts=True)
-    sizes = sizes[sizes <= max_bucket]
-    return int((sizes * (sizes - 1) // 2).sum())
-
-
 def plan_keys(words: np.ndarray, counts: np.ndarray, bounds: np.ndarray, plan: TablePlan,
-              pairs_per_record: float | None = 10.0, max_bucket: int = 2000,
-              seed: int = 7) -> np.ndarray:
-    """Keys of every record in every table of the plan: ``(tables, n)``.
+              pairs_per_record: float | None = PAIRS_PER_RECORD, max_bucket: int = 2000,
+              seed: int = 7, saturated_tables: int = 1) -> BlockingKeys:
+    """Keys of every record in every table of the plan.
 
     Real registers are far from random: people share birth years, places and
     name parts, so a key sized for random data can put thousands of records
     in one bucket. With ``pairs_per_record`` set, a sampling table whose
-    buckets hold more than that many pairs per record draws two more bits
+    buckets hold more than that many pairs per record takes two more bits
     from its pool, until it fits (or has 64 bits): the candidate count stays
-    linear in the number of records.
+    linear in the number of records. The extra bits are drawn up front, in a
+    random order, and the key is laid out first-bit-most-significant, so one
+    sort of the 64-bit keys serves every key length tried.
     """
     n = words.shape[0]
-    samples = plan.samples.copy()
-    keys = _keys(words, samples)
-    if pairs_per_record is not None and plan.pools:
-        rng = np.random.default_rng(seed)
-        budget = pairs_per_record * n
-        for t in range(samples.shape[0]):
-            while _colliding_pairs(keys[t], max_bucket) > budget:
-                used = samples[t][samples[t] >= 0]
-                k = len(used)
-                free = np.setdiff1d(plan.pools[t], used)
-                if k >= 64 or len(free) == 0:
-                    break
-                extra = rng.choice(free, size=min(2, 64 - k, len(free)), replace=False)
-                samples[t, k:k + len(extra)] = extra
-                keys[t] = _keys(words, samples[t:t + 1])[0]
-    exact = [_exact_keys(words, counts, np.asarray(segs, dtype=np.int64), bounds, segs[0])
-             for segs in plan.exact]
-    return np.vstack([keys, *[e[None, :] for e in exact]]) if exact else keys
+    n_sampling = plan.samples.shape[0]
+    fingerprints = np.empty((n, n_sampling + len(plan.exact)), dtype=np.uint32)
+    rng = np.random.default_rng(seed)
+    budget = None if pairs_per_record is None else pairs_per_record * n
+    extended = []
+    for t in range(n_sampling):
+        base = plan.samples[t][plan.samples[t] >= 0]
+        pool = plan.pools[t] if plan.pools else base
+        free = rng.permutation(np.setdiff1d(pool, base))
+        bits = np.concatenate([base, free])[:64] if budget is not None else base
+        extended.append((len(base), bits.astype(np.int64)))
+
+    def one(t: int) -> tuple[int, bool]:
+        k, bits = extended[t]
+        prefix_keys = _sample_keys(words, bits)
+        order = np.argsort(prefix_keys)
+        ordered = prefix_keys[order]
+        m = max(k, 1)
+        over = False
+        cap = max_bucket
+        if budget is not None:
+            while m < len(bits) and _prefix_pairs(ordered, m, max_bucket) > budget:
+                m = min(m + 2, len(bits))
+            over = _prefix_pairs(ordered, m, max_bucket) > budget
+            if over:
+                # Out of bits: keep the smaller buckets (rarer values, more
+                # telling) up to the budget; the largest go.
+                cap = _bucket_cap(ordered, m, budget, max_bucket)
+        _store_fingerprints(prefix_keys, m, fingerprints, t)
+        _clear_large(ordered, order, m, cap, fingerprints, t)
+        return m, over
+
+    threads = numba.get_num_threads()
+    if threads > 1:
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            results = list(pool.map(one, range(n_sampling)))
+    else:
+        results = [one(t) for t in range(n_sampling)]
+    # A table still over budget with every bit its key can take groups
+    # records that are identical on what it samples (e.g. everyone born on
+    # one day): all such tables of one pool make nearly the same buckets, and
+    # every pair in them would be tested again in each. Keep the first.
+    kept: list[int] = []
+    saturated: dict[int, int] = {}
+    for t, (_, over) in enumerate(results):
+        pool_id = id(plan.pools[t]) if plan.pools else t
+        if over:
+            if saturated.get(pool_id, 0) >= saturated_tables:
+                continue
+            saturated[pool_id] = saturated.get(pool_id, 0) + 1
+        kept.append(t)
+    plan.description["key_bits"] = [results[t][0] for t in kept]
+    plan.description["dropped_saturated_tables"] = n_sampling - len(kept)
+    if len(kept) < n_sampling:
+        _move_columns(fingerprints, np.asarray(kept, dtype=np.int64))
+    for e, segs in enumerate(plan.exact):
+        column = len(kept) + e
+        _exact_fingerprints(words, counts, np.asarray(segs, dtype=np.int64), bounds, segs[0],
+                            fingerprints, column)
+        values = fingerprints[:, column].astype(np.uint64)
+        order = np.argsort(values)
+        _clear_large(values[order], order, 64, max_bucket, fingerprints, column)
+    if len(kept) < n_sampling:
+        fingerprints = np.ascontiguousarray(fingerprints[:, :len(kept) + len(plan.exact)])
+    return BlockingKeys(fingerprints, max_bucket)
 
 
-def iter_table_pairs(keys: np.ndarray, max_bucket: int = 2000
-                     ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+@numba.njit(parallel=True, cache=True)
+def _move_columns(table: np.ndarray, columns: np.ndarray) -> None:
+    """``table[:, c] = table[:, columns[c]]`` in place (``columns`` ascending)."""
+    for i in prange(table.shape[0]):
+        for c in range(columns.shape[0]):
+            table[i, c] = table[i, columns[c]]
+
+
+def iter_table_pairs(keys: BlockingKeys) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Candidate pairs table by table, each pair once overall (from its first table).
 
-    Streaming keeps memory at one table's pairs however many tables there
-    are; callers that need every pair concatenate.
+    ``int32`` ``(left, right)`` with ``left < right``. For tests and the
+    completeness harness; the engine scores pairs inside the table kernels
+    instead of materialising them.
     """
-    # Record-major copy: the "seen in an earlier table?" check reads two
-    # contiguous rows instead of two scattered values per earlier table.
-    by_record = np.ascontiguousarray(keys.T)
-    for t in range(keys.shape[0]):
-        order = np.argsort(keys[t], kind="stable")
-        starts, ends = _bucket_bounds(keys[t][order], max_bucket)
-        sizes = ends - starts
-        room = sizes * (sizes - 1) // 2
-        offsets = np.concatenate([[0], np.cumsum(room)[:-1]]).astype(np.int64)
-        out_l = np.empty(int(room.sum()), dtype=np.int32)
-        out_r = np.empty(int(room.sum()), dtype=np.int32)
-        kept = np.zeros(len(starts), dtype=np.int64)
-        _emit_table(order.astype(np.int64), starts, ends, by_record, t, offsets, out_l, out_r, kept)
-        mask = np.arange(len(out_l)) - np.repeat(offsets, room) < np.repeat(kept, room)
-        yield out_l[mask], out_r[mask]
+    for t in range(keys.tables):
+        buckets = table_buckets(keys, t)
+        room = buckets.room
+        out_l = np.empty(room, dtype=np.int32)
+        out_r = np.empty(room, dtype=np.int32)
+        found = _emit_table(keys.fingerprints, t, buckets.order, buckets.starts, buckets.ends,
+                            out_l, out_r)
+        yield out_l[:found], out_r[:found]
 
 
-def candidates_from_keys(keys: np.ndarray, max_bucket: int = 2000
-                         ) -> tuple[np.ndarray, np.ndarray]:
+def candidates_from_keys(keys: BlockingKeys) -> tuple[np.ndarray, np.ndarray]:
     """All pairs sharing a key in some table, each pair once."""
-    parts = list(iter_table_pairs(keys, max_bucket))
+    parts = list(iter_table_pairs(keys))
     if not parts:
         return np.empty(0, np.int32), np.empty(0, np.int32)
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
 @numba.njit(parallel=True, cache=True)
-def _pairs_collide(by_record: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """Whether each pair shares a key in some table (i.e. is a candidate)."""
+def _pairs_collide(fingerprints: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     out = np.zeros(left.shape[0], dtype=np.bool_)
+    tables = fingerprints.shape[1]
     for k in prange(left.shape[0]):
-        for t in range(by_record.shape[1]):
-            if by_record[left[k], t] == by_record[right[k], t]:
-                out[k] = True
-                break
+        out[k] = seen_earlier(fingerprints, left[k], right[k], tables)
     return out
 
 
-def table_keys(words: np.ndarray, positions: np.ndarray, params: LshParams) -> np.ndarray:
-    """The ``(tables, n)`` keys :func:`lsh_candidates` uses (same sampling)."""
+def table_keys(words: np.ndarray, positions: np.ndarray, params: LshParams) -> BlockingKeys:
+    """The keys :func:`lsh_candidates` uses (same sampling)."""
     rng = np.random.default_rng(params.seed)
     k = min(params.bits_per_key, len(positions))
-    sample = np.stack([rng.choice(positions, size=k, replace=False)
-                       for _ in range(params.tables)]).astype(np.int64)
-    return _keys(words, sample)
+    fingerprints = np.empty((words.shape[0], params.tables), dtype=np.uint32)
+    for t in range(params.tables):
+        sample = rng.choice(positions, size=k, replace=False).astype(np.int64)
+        prefix_keys = _sample_keys(words, sample)
+        order = np.argsort(prefix_keys)
+        _store_fingerprints(prefix_keys, max(k, 1), fingerprints, t)
+        _clear_large(prefix_keys[order], order, max(k, 1), params.max_bucket, fingerprints, t)
+    return BlockingKeys(fingerprints, params.max_bucket)
 
 
-def pairs_collide(keys: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+def pairs_collide(keys: BlockingKeys, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """Whether each pair shares a key in some table (i.e. is a candidate)."""
-    return _pairs_collide(np.ascontiguousarray(keys.T), np.asarray(left, np.int64),
+    return _pairs_collide(keys.fingerprints, np.asarray(left, np.int64),
                           np.asarray(right, np.int64))

@@ -16,7 +16,7 @@ Stages (each its own module with a small interface):
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,7 +24,7 @@ import pandas as pd
 
 from tiplink.encoders.extract import Extract
 from tiplink.errors import ExtractError
-from tiplink.linkage import blocking, scoring, similarity
+from tiplink.linkage import blocking, frequency, scoring, similarity
 from tiplink.linkage.capture import entity_party_sets
 from tiplink.linkage.clustering import Clustering, cluster
 from tiplink.linkage.scoring import FSModel
@@ -302,35 +302,24 @@ def link_extracts(extracts: Sequence[Extract], threshold: float | None = None,
 
     t0 = time.perf_counter()
     keys = None
+    refined: frequency.RefinedScheme | None = None
+    freq: frequency.ValueFrequencies | None = None
     if n < 2:
         model = None
         left = right = np.empty(0, np.int64)
         prob = np.empty(0)
     else:
         if not exhaustive:
-            layout = prepared.layout
-            by_segment = [blocking.bit_positions((layout.bit_counts[s],),
-                                                 (layout.word_starts[s],))
-                          for s in range(layout.n_segments)]
-            identifying: list[int] = []
-            context: list[int] = []
-            if threshold is None and layout.n_segments > 1:
-                context = stats.context_segments()
-                categorical = set(stats.categorical_segments())
-                identifying = [s for s in range(layout.n_segments)
-                               if s not in context and s not in categorical]
-            plan = blocking.plan_tables(prepared.words, by_segment, identifying, context)
-            keys = blocking.plan_keys(prepared.words, prepared.counts, layout.word_bounds(), plan)
-            # Pass 1 over the tables: the candidates' pattern histogram only.
-            cand_hist = np.zeros((len(class_names), scheme.n_patterns), dtype=np.float64)
-            n_candidates = 0
-            for cand_l, cand_r in blocking.iter_table_pairs(keys):
-                codes = similarity.pair_patterns(prepared.words, prepared.counts,
-                                                 prepared.layout, scheme, cand_l, cand_r)
-                cls = class_table[prepared.group[cand_l], prepared.group[cand_r]]
-                cand_hist += np.bincount(cls * scheme.n_patterns + codes,
-                                         minlength=cand_hist.size).reshape(cand_hist.shape)
-                n_candidates += len(cand_l)
+            plan, keys = blocking_keys(prepared, stats if threshold is None else None)
+            timings["keys_s"] = time.perf_counter() - t0
+            # Pass 1 over the tables: the candidates' pattern histogram only
+            # (candidates are scored inside the table kernels, never stored).
+            first = similarity.scan_tables(
+                prepared.words, prepared.counts, prepared.layout, scheme, prepared.group,
+                class_table, len(class_names), keys,
+                np.zeros((len(class_names), scheme.n_patterns), dtype=np.bool_))
+            cand_hist = first.hist.astype(np.float64)
+            n_candidates = first.candidates
             diagnostics["lsh"] = {**plan.description, "candidate_pairs": n_candidates}
         timings["blocking_s"] = time.perf_counter() - t0
         report(0.3)
@@ -356,32 +345,49 @@ def link_extracts(extracts: Sequence[Extract], threshold: float | None = None,
                 sizes = np.bincount(prepared.group, minlength=n_parties)
                 context = stats.context_segments()
                 diagnostics["context_segments"] = [prepared.layout.names[s] for s in context]
+                tf_segments = _frequency_segments(stats)
+                if tf_segments:
+                    freq = frequency.value_frequencies(prepared.words, prepared.counts,
+                                                       prepared.layout, tf_segments)
+                    refined = frequency.refined_scheme(scheme, tf_segments)
+                    hist = frequency.refine_histogram(
+                        hist, refined, _identical_chunks(prepared, scheme, refined, freq,
+                                                         class_table))
+                    diagnostics["frequency_segments"] = [prepared.layout.names[s]
+                                                         for s in tf_segments]
                 model = scoring.fit_context_model(
-                    hist, scheme, context, scoring.match_bounds(sizes, class_names))
+                    hist, refined if refined is not None else scheme, context,
+                    scoring.match_bounds(sizes, class_names))
         if model.method != "threshold":
-            model.posterior[:, _all_identical_patterns(scheme)] = 1.0
+            model.posterior[:, _all_identical_patterns(model.scheme)] = 1.0
         timings["model_s"] = time.perf_counter() - t0
         report(0.6)
 
         t0 = time.perf_counter()
         keep = model.posterior >= (0.5 if threshold is not None else min(MIN_EVIDENCE, cut))
+        keep_refined = keep
+        if refined is not None:
+            keep = _base_keep(keep, refined)
         if exhaustive:
             left, right, codes = similarity.all_pairs_select(
                 prepared.words, prepared.counts, prepared.layout, scheme, prepared.group,
                 class_table, keep)
         else:
             # Pass 2 over the tables: keep the pairs with some evidence.
-            parts = []
-            for cand_l, cand_r in blocking.iter_table_pairs(keys):
-                cand_codes = similarity.pair_patterns(prepared.words, prepared.counts,
-                                                      prepared.layout, scheme, cand_l, cand_r)
-                cls = class_table[prepared.group[cand_l], prepared.group[cand_r]]
-                sel = keep[cls, cand_codes]
-                parts.append((cand_l[sel].astype(np.int64), cand_r[sel].astype(np.int64),
-                              cand_codes[sel]))
-            left = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, np.int64)
-            right = np.concatenate([p[1] for p in parts]) if parts else np.empty(0, np.int64)
-            codes = np.concatenate([p[2] for p in parts]) if parts else np.empty(0, np.int64)
+            second = similarity.scan_tables(
+                prepared.words, prepared.counts, prepared.layout, scheme, prepared.group,
+                class_table, len(class_names), keys, keep, count=False)
+            left = second.left.astype(np.int64)
+            right = second.right.astype(np.int64)
+            codes = second.codes
+        if refined is not None:
+            codes = refined.refine(codes, frequency.pair_bins(freq, len(refined.n_identical),
+                                                              left))
+            if not exhaustive:
+                # Pairs identical on a value need not share an LSH key.
+                left, right, codes = _add_identical_pairs(
+                    left, right, codes, prepared, scheme, refined, freq, class_table,
+                    keep_refined)
         prob = model.posterior[class_table[prepared.group[left], prepared.group[right]], codes]
         timings["select_s"] = time.perf_counter() - t0
         diagnostics["scored_pairs"] = len(left)
@@ -417,6 +423,31 @@ def link_extracts(extracts: Sequence[Extract], threshold: float | None = None,
                          record_strata=record_strata(extracts))
 
 
+def blocking_keys(prepared: PreparedRecords, stats: scoring.SegmentStats | None
+                  ) -> tuple[blocking.TablePlan, blocking.BlockingKeys]:
+    """The LSH tables and keys the engine uses for these records.
+
+    Args:
+        prepared: the records.
+        stats: random-pair statistics (they name the identifying and context
+            segments); ``None`` for whole-encoding tables only (a Dice
+            threshold on the whole encoding).
+    """
+    layout = prepared.layout
+    by_segment = [blocking.bit_positions((layout.bit_counts[s],), (layout.word_starts[s],))
+                  for s in range(layout.n_segments)]
+    identifying: list[int] = []
+    context: list[int] = []
+    if stats is not None and layout.n_segments > 1:
+        context = stats.context_segments()
+        categorical = set(stats.categorical_segments())
+        identifying = [s for s in range(layout.n_segments)
+                       if s not in context and s not in categorical]
+    plan = blocking.plan_tables(prepared.words, by_segment, identifying, context)
+    keys = blocking.plan_keys(prepared.words, prepared.counts, layout.word_bounds(), plan)
+    return plan, keys
+
+
 def _threshold_model(scheme: LevelScheme, n_classes: int) -> FSModel:
     """Accept identical encodings and those at or above the single Dice cut."""
     posterior = np.zeros((n_classes, scheme.n_patterns))
@@ -439,7 +470,73 @@ def _sample_stats(prepared: PreparedRecords, pairs: int = 200_000) -> scoring.Se
     return scoring.segment_stats(dice, prepared.layout.bit_counts)
 
 
-def _all_identical_patterns(scheme: LevelScheme) -> np.ndarray:
+def _frequency_segments(stats: scoring.SegmentStats) -> list[int]:
+    """Segments that get term-frequency levels: the identifying ones (name, date of birth)."""
+    if len(stats.bits) < 2:
+        return []
+    skip = set(stats.context_segments()) | set(stats.categorical_segments())
+    return [s for s in range(len(stats.bits)) if s not in skip]
+
+
+def _identical_chunks(prepared: PreparedRecords, scheme: LevelScheme,
+                      refined: frequency.RefinedScheme, freq: frequency.ValueFrequencies,
+                      class_table: np.ndarray
+                      ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """``(class, base code, refined code, weight)`` of the pairs identical on a value."""
+    for left, right, weight, _complete in frequency.identical_pairs(freq):
+        base = similarity.pair_patterns(prepared.words, prepared.counts, prepared.layout,
+                                        scheme, left, right)
+        codes = refined.refine(base, frequency.pair_bins(freq, len(refined.n_identical), left))
+        cls = class_table[prepared.group[left], prepared.group[right]]
+        yield cls, base, codes, weight
+
+
+def _base_keep(keep: np.ndarray, refined: frequency.RefinedScheme) -> np.ndarray:
+    """Keep a base pattern when any of its refinements is kept."""
+    base_of = refined.base_of_codes(np.arange(refined.n_patterns))
+    out = np.zeros((keep.shape[0], refined.base.n_patterns), dtype=bool)
+    for c in range(keep.shape[0]):
+        np.logical_or.at(out[c], base_of, keep[c])
+    return out
+
+
+def _add_identical_pairs(left: np.ndarray, right: np.ndarray, codes: np.ndarray,
+                         prepared: PreparedRecords, scheme: LevelScheme,
+                         refined: frequency.RefinedScheme, freq: frequency.ValueFrequencies,
+                         class_table: np.ndarray, keep: np.ndarray
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The selected pairs plus kept pairs identical on a value, each pair once."""
+    parts_l, parts_r, parts_c = [np.asarray(left, np.int64)], [np.asarray(right, np.int64)], \
+        [np.asarray(codes, np.int64)]
+    for cls, _base, rcodes, _weight, il, ir in _identical_selected(prepared, scheme, refined,
+                                                                   freq, class_table):
+        sel = keep[cls, rcodes]
+        parts_l.append(il[sel])
+        parts_r.append(ir[sel])
+        parts_c.append(rcodes[sel])
+    all_l, all_r = np.concatenate(parts_l), np.concatenate(parts_r)
+    all_c = np.concatenate(parts_c)
+    lo, hi = np.minimum(all_l, all_r), np.maximum(all_l, all_r)
+    _, first = np.unique(lo * prepared.words.shape[0] + hi, return_index=True)
+    return lo[first], hi[first], all_c[first]
+
+
+def _identical_selected(prepared: PreparedRecords, scheme: LevelScheme,
+                        refined: frequency.RefinedScheme, freq: frequency.ValueFrequencies,
+                        class_table: np.ndarray
+                        ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                            np.ndarray, np.ndarray]]:
+    for left, right, weight, complete in frequency.identical_pairs(freq):
+        if not complete:
+            continue
+        base = similarity.pair_patterns(prepared.words, prepared.counts, prepared.layout,
+                                        scheme, left, right)
+        codes = refined.refine(base, frequency.pair_bins(freq, len(refined.n_identical), left))
+        cls = class_table[prepared.group[left], prepared.group[right]]
+        yield cls, base, codes, weight, left, right
+
+
+def _all_identical_patterns(scheme: LevelScheme | frequency.RefinedScheme) -> np.ndarray:
     """Patterns where every segment is present and identical in both records.
 
     Identical encodings are the same person under any sensible model; small
@@ -448,4 +545,6 @@ def _all_identical_patterns(scheme: LevelScheme) -> np.ndarray:
     "identical".
     """
     levels = scheme.decode(np.arange(scheme.n_patterns))
+    if isinstance(scheme, frequency.RefinedScheme):
+        return np.all(scheme.is_identical(levels), axis=1)
     return np.all(levels == 0, axis=1)

@@ -27,6 +27,7 @@ import numba
 import numpy as np
 from numba import prange
 
+from tiplink.linkage.blocking import seen_earlier
 from tiplink.linkage.similarity import popcount64
 
 
@@ -76,6 +77,100 @@ def all_pairs_select(words, counts, cuts, group, pair_class, keep, n_chunks, cap
                     if f < cap:
                         out_i[c, f] = i
                         out_j[c, f] = j
+                        out_p[c, f] = code
+                    f += 1
+        found[c] = f
+    return out_i, out_j, out_p, found
+
+
+@numba.njit(cache=True, nogil=True)
+def table_histogram(fingerprints, table, order, starts, ends, first_bucket, words, counts, cuts,
+                    group, pair_class, hist, store, out_l, out_r, out_p, count):
+    # One blocking table from bucket ``first_bucket`` on: every bucket pair
+    # not seen in an earlier table is scored and (``count``) counted; pairs
+    # whose (class, pattern) is marked in ``store`` are also written out. A bucket
+    # is only started when the buffers can take all its pairs; otherwise the
+    # scan stops there and returns (pairs, stored, next bucket) so the caller
+    # continues with fresh buffers: nothing is scored twice.
+    n_pairs = 0
+    n_stored = 0
+    cap = out_l.shape[0]
+    largest = 0
+    for b in range(first_bucket, starts.shape[0]):
+        largest = max(largest, ends[b] - starts[b])
+    # Each bucket's rows are first gathered into small local tables: the
+    # copies are independent loads the CPU overlaps, where scoring pair by
+    # pair would wait on one cache miss after another (members are random
+    # records of a large table).
+    local_words = np.empty((largest, words.shape[1]), dtype=words.dtype)
+    local_counts = np.empty((largest, counts.shape[1]), dtype=counts.dtype)
+    local_keys = np.empty((largest, max(table, 1)), dtype=fingerprints.dtype)
+    local_class = np.empty(largest, dtype=np.int64)
+    for b in range(first_bucket, starts.shape[0]):
+        start = starts[b]
+        size = ends[b] - start
+        if n_stored + size * (size - 1) // 2 > cap:
+            return n_pairs, n_stored, b
+        for x in range(size):
+            r = order[start + x]
+            for q in range(words.shape[1]):
+                local_words[x, q] = words[r, q]
+            for q in range(counts.shape[1]):
+                local_counts[x, q] = counts[r, q]
+            for q in range(table):
+                local_keys[x, q] = fingerprints[r, q]
+            local_class[x] = group[r]
+        for x in range(size):
+            row = pair_class[local_class[x]]
+            for y in range(x + 1, size):
+                if count:
+                    if seen_earlier(local_keys, x, y, table):
+                        continue
+                    code = pattern(local_words, local_counts, cuts, x, y)
+                    cls = row[local_class[y]]
+                    hist[cls, code] += 1
+                    n_pairs += 1
+                    if not store[cls, code]:
+                        continue
+                else:
+                    # Selection only: the pattern first, the earlier-table
+                    # test only for the few pairs that are kept.
+                    code = pattern(local_words, local_counts, cuts, x, y)
+                    cls = row[local_class[y]]
+                    if not store[cls, code] or seen_earlier(local_keys, x, y, table):
+                        continue
+                    n_pairs += 1
+                i = order[start + x]
+                j = order[start + y]
+                out_l[n_stored] = min(i, j)
+                out_r[n_stored] = max(i, j)
+                out_p[n_stored] = code
+                n_stored += 1
+    return n_pairs, n_stored, starts.shape[0]
+
+
+@numba.njit(parallel=True, cache=True)
+def rows_select(words, counts, cuts, group, pair_class, keep, rows, n_chunks, cap):
+    # Each record of ``rows`` against every other record (a pair of two rows
+    # appears twice); pairs whose (class, pattern) is marked in ``keep``.
+    n = words.shape[0]
+    out_i = np.empty((n_chunks, cap), dtype=np.int64)
+    out_j = np.empty((n_chunks, cap), dtype=np.int64)
+    out_p = np.empty((n_chunks, cap), dtype=np.int64)
+    found = np.zeros(n_chunks, dtype=np.int64)
+    for c in prange(n_chunks):
+        f = 0
+        for q in range(c, rows.shape[0], n_chunks):
+            i = rows[q]
+            row = pair_class[group[i]]
+            for j in range(n):
+                if j == i:
+                    continue
+                code = pattern(words, counts, cuts, i, j)
+                if keep[row[group[j]], code]:
+                    if f < cap:
+                        out_i[c, f] = min(i, j)
+                        out_j[c, f] = max(i, j)
                         out_p[c, f] = code
                     f += 1
         found[c] = f

@@ -425,7 +425,8 @@ def choose_scheme(stats: SegmentStats) -> LevelScheme:
 
 def fit_context_model(hist: np.ndarray, scheme: LevelScheme, context: Sequence[int],
                       max_matches: np.ndarray, max_iter: int = 300, tol: float = 1e-6,
-                      smoothing: float = 0.02) -> FSModel:
+                      smoothing: float = 0.0, start: np.ndarray | None = None,
+                      pseudo: float = 1.0) -> FSModel:
     """Fellegi-Sunter EM with a context-dependent non-match model.
 
     Matches: segments independent (recording errors in a name and in a date
@@ -472,12 +473,18 @@ def fit_context_model(hist: np.ndarray, scheme: LevelScheme, context: Sequence[i
     overall_levels = [np.bincount(levels[:, s], weights=overall, minlength=radix[s])
                       / max(overall.sum(), 1.0) for s in range(n_seg)]
 
+    # Anchors on the base levels (a refined scheme splits "identical" by
+    # value frequency; every identical level is strong agreement).
+    base = getattr(scheme, "base", scheme)
+    base_levels = scheme.base_levels(levels) if base is not scheme else levels
     strong = np.zeros(n_patterns, dtype=np.int64)
     for s in free:
-        miss = scheme.missing_level(s)
-        strong += (levels[:, s] <= min(2, miss - 1)).astype(np.int64)
+        miss = base.missing_level(s)
+        strong += (base_levels[:, s] <= min(2, miss - 1)).astype(np.int64)
     anchor = strong >= min(2, max(1, len(free)))
     posterior = np.repeat(anchor[None, :].astype(np.float64), n_classes, axis=0)
+    if start is not None:
+        posterior = np.asarray(start, dtype=np.float64).copy()
 
     iterations, converged = 0, False
     lam = np.zeros(n_classes)
@@ -492,7 +499,7 @@ def fit_context_model(hist: np.ndarray, scheme: LevelScheme, context: Sequence[i
         m_tables = []
         for s in range(n_seg):
             f = np.bincount(levels[:, s], weights=pooled, minlength=radix[s])
-            f = f + smoothing * max(f.sum(), 1.0) * overall_levels[s] + 1e-9
+            f = f + (smoothing * max(f.sum(), 1.0) + pseudo) * overall_levels[s] + 1e-9
             f /= f.sum()
             m_tables.append(f)
             log_m += np.log(f[levels[:, s]])

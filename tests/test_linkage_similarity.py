@@ -83,3 +83,48 @@ def test_pattern_histogram_equals_pairwise_patterns() -> None:
     sl, sr, sc = similarity.all_pairs_select(words, counts, layout, scheme, group, table, keep)
     assert list(zip(sl.tolist(), sr.tolist(), strict=True)) == [(0, 1)]
     assert sc.tolist() == [0]
+
+
+def _dice_pairs_reference(a: np.ndarray, b: np.ndarray, t: float) -> set[tuple[int, int]]:
+    """Pairs with Dice >= t by the dense numpy reference (no two empty encodings)."""
+    abits = np.unpackbits(a, axis=1).astype(np.int64)
+    bbits = np.unpackbits(b, axis=1).astype(np.int64)
+    inter = abits @ bbits.T
+    total = abits.sum(1)[:, None] + bbits.sum(1)[None, :]
+    hit = (2.0 * inter >= t * total) & (total > 0)
+    return set(zip(*np.nonzero(hit), strict=True))
+
+
+def test_vector_dice_kernel_matches_numpy_on_awkward_shapes() -> None:
+    """Sizes off the tile/lane multiples, several word counts, mixed densities."""
+    rng = np.random.default_rng(11)
+    for n_a, n_b, nbytes in [(1, 1, 8), (5, 9, 24), (37, 61, 128), (130, 17, 40)]:
+        density = rng.uniform(0.05, 0.6, size=(n_a + n_b, 1))
+        bits = (rng.random((n_a + n_b, nbytes * 8)) < density).astype(np.uint8)
+        bits[n_a:n_a + min(n_a, n_b) // 2] = bits[:min(n_a, n_b) // 2]  # exact copies
+        bits[0] = 0  # an empty encoding
+        clks = np.packbits(bits, axis=1)
+        a, b = clks[:n_a], clks[n_a:]
+        layout = similarity.segment_layout([], nbytes * 8)
+        wa, wb = similarity.pack_words(a, layout), similarity.pack_words(b, layout)
+        for t in (0.0, 0.3, 0.7, 1.0):
+            expected = _dice_pairs_reference(a, b, t)
+            for parallel in (False, True):
+                i, j, s = similarity.dice_all_pairs(wa, wb, t, parallel=parallel)
+                assert set(zip(i.tolist(), j.tolist(), strict=True)) == expected
+                ref = similarity.dice_reference(a, b)
+                np.testing.assert_allclose(s, ref[i, j], atol=1e-6)
+                assert np.all(np.diff(i) >= 0)
+
+
+def test_vector_dice_kernel_grows_its_output_buffers() -> None:
+    """More hits in one chunk than the first buffer holds are all returned."""
+    clks = _random_clks(3, 32, 0.4, 12)
+    a = np.repeat(clks[:1], 300, axis=0)
+    b = np.repeat(clks[:1], 200, axis=0)
+    layout = similarity.segment_layout([], 256)
+    wa, wb = similarity.pack_words(a, layout), similarity.pack_words(b, layout)
+    i, j, s = similarity.dice_all_pairs(wa, wb, 0.9)
+    assert len(set(zip(i.tolist(), j.tolist(), strict=True))) == len(i)
+    assert len(i) == 300 * 200
+    assert np.all(s == 1.0)

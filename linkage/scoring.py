@@ -425,7 +425,7 @@ def choose_scheme(stats: SegmentStats) -> LevelScheme:
 
 def fit_context_model(hist: np.ndarray, scheme: LevelScheme, context: Sequence[int],
                       max_matches: np.ndarray, max_iter: int = 300, tol: float = 1e-6,
-                      smoothing: float = 0.0, start: np.ndarray | None = None,
+                      smoothing: float = 0.02, start: np.ndarray | None = None,
                       pseudo: float = 1.0) -> FSModel:
     """Fellegi-Sunter EM with a context-dependent non-match model.
 
@@ -451,8 +451,15 @@ def fit_context_model(hist: np.ndarray, scheme: LevelScheme, context: Sequence[i
         max_matches: most matching pairs per class.
         max_iter: EM iteration limit.
         tol: convergence tolerance on posteriors.
-        smoothing: Dirichlet pseudo-count share for ``m`` (spread like the
-            overall level frequencies), so no level vetoes a match.
+        smoothing: Dirichlet pseudo-count for ``m`` as a share of the match
+            weight (spread like the overall level frequencies), so no level
+            vetoes a match. It also tempers the posteriors, which keeps the
+            count-unbiased cut near its target: without it (0.0) the 4-party
+            synthetic registers over-count by 12-17% at 5k-100k records,
+            with it (0.02) the error is +4.6% (5.5k), +3.7% (10k), -4.8%
+            (100k), at a pairwise F1 cost at 100k (0.76 -> 0.66).
+        start: posteriors to start from (default: the anchor patterns).
+        pseudo: a fixed Dirichlet pseudo-count for ``m`` added to the share.
 
     Returns:
         The fitted :class:`FSModel`.

@@ -19,6 +19,7 @@ use), since it pins old numpy and cryptography.
 Usage::
 
     python benchmarks/encode_speed.py [--records 1000000] [--small-records 100000]
+        [--repeat 3]
 """
 
 from __future__ import annotations
@@ -136,6 +137,8 @@ def timed_tiplink(args: list[str]) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="alternating runs of each side on the clkhash schema (best kept)")
     parser.add_argument("--small-records", type=int, default=100_000,
                         help="a smaller input, to show peak memory does not grow with size")
     args = parser.parse_args()
@@ -153,14 +156,22 @@ def main() -> None:
         script = work / "clkhash_encode.py"
         script.write_text(CLKHASH_SCRIPT)
         clkhash_out = work / "clkhash.json"
-        clk_wall, clk_cpu, proc = run_measured([str(python), str(script), str(CLKHASH_SCHEMA),
-                                                str(large), str(secret), str(clkhash_out)])
-        clkhash_inner = json.loads(proc.stdout.strip().splitlines()[-1])["seconds"]
         ours_out = work / "tiplink.json"
-        our_wall, our_cpu, _ = run_measured([
-            *tiplink_cmd(), "encode", str(large), "--schema", str(CLKHASH_SCHEMA),
-            "--secret-file", str(secret), "--party", "bench", "--output", str(ours_out),
-            "--format", "clkhash-json", "--workers", "1"])
+        # Alternate the two, best of --repeat each: the machine is shared.
+        clk_runs, our_runs, clkhash_inner = [], [], float("inf")
+        for _ in range(args.repeat):
+            wall, cpu, proc = run_measured([str(python), str(script), str(CLKHASH_SCHEMA),
+                                            str(large), str(secret), str(clkhash_out)])
+            clk_runs.append((wall, cpu))
+            clkhash_inner = min(clkhash_inner,
+                                json.loads(proc.stdout.strip().splitlines()[-1])["seconds"])
+            wall, cpu, _ = run_measured([
+                *tiplink_cmd(), "encode", str(large), "--schema", str(CLKHASH_SCHEMA),
+                "--secret-file", str(secret), "--party", "bench", "--output", str(ours_out),
+                "--format", "clkhash-json", "--workers", "1"])
+            our_runs.append((wall, cpu))
+        clk_wall, clk_cpu = min(w for w, _ in clk_runs), min(c for _, c in clk_runs)
+        our_wall, our_cpu = min(w for w, _ in our_runs), min(c for _, c in our_runs)
         identical = (json.loads(clkhash_out.read_text())["clks"]
                      == json.loads(ours_out.read_text())["clks"])
         n = args.records

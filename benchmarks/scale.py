@@ -255,7 +255,11 @@ def completeness(size: int, queries: int | None, seed: int = 5) -> dict:
         approx = _accepted(lsh)
         left = np.array([p[0] for p in exact], dtype=np.int64)
         right = np.array([p[1] for p in exact], dtype=np.int64)
-        proposed = blocking.pairs_collide(keys, left, right)
+        # Proposed: sharing a key, or enumerated as identical on a value
+        # (term-frequency segments): every pair the LSH run scored was proposed.
+        scored = set(zip(lsh.pairs.left.tolist(), lsh.pairs.right.tolist(), strict=True))
+        proposed = blocking.pairs_collide(keys, left, right) | np.fromiter(
+            (p in scored for p in exact), dtype=bool, count=len(exact))
         out.update({
             "accepted_pairs_exhaustive": len(exact),
             "pair_completeness": round(float(proposed.mean()) if len(exact) else 1.0, 5),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import binascii
 import collections
+import ctypes
 import json
 import multiprocessing
 import os
@@ -123,11 +124,32 @@ def _record_ids(batch: ColumnBatch, id_index: int | None, path: Path, id_column:
 
 # --- worker processes ---------------------------------------------------------
 
+def keep_freed_memory() -> None:
+    """Ask glibc's allocator to keep freed memory instead of returning it.
+
+    Each batch allocates and frees the same large numpy buffers; by default
+    glibc maps buffers over 128 KiB afresh and unmaps them when freed, so
+    every batch pays its page faults again (a quarter of the single-core
+    time on a 1M-row encode went to the kernel). Peak memory is unchanged:
+    the same buffers are reused. No-op where glibc is absent.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return
+    m_trim_threshold, m_top_pad, m_mmap_threshold = -1, -2, -3
+    mallopt(m_mmap_threshold, 256 << 20)
+    mallopt(m_trim_threshold, 1 << 30)
+    mallopt(m_top_pad, 64 << 20)
+
+
 _worker_encoder: Encoder | None = None
 
 
 def _worker_init(document: dict[str, Any], name: str, secret: bytes, header: list[str]) -> None:
     global _worker_encoder
+    keep_freed_memory()
     _worker_encoder = Encoder(parse_schema(document, name=name), secret, header)
 
 
@@ -269,6 +291,7 @@ def encode_file(input_path: str | Path, schema: LinkageSchema, secret: bytes, pa
     """
     input_path = Path(input_path)
     output = Path(output)
+    keep_freed_memory()
     reader = open_table(input_path)
     header = resolve_columns(schema, reader.header, input_path)
     if id_column is not None and id_column not in reader.header:
@@ -288,10 +311,10 @@ def encode_file(input_path: str | Path, schema: LinkageSchema, secret: bytes, pa
         if output_format == "clkhash-json":
             with atomic_output(output, "w") as handle:
                 writer = _ClkhashJsonWriter(handle)
+                # clkhash's format carries no record ids (rows stay in input
+                # order), so they are not collected or checked for repeats.
                 for batch, clks, _ in _encoded_batches(reader, encoder, schema, secret, header,
                                                        workers):
-                    record_ids = _record_ids(batch, id_index, input_path, id_column)
-                    ids.add(record_ids)
                     writer.write(clks)
                     count += batch.length
                     bar.update(reader.progress_position() - bar.n)

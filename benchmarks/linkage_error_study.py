@@ -6,7 +6,8 @@ true capture histories); each agency's register is encoded with
 ``tiplink encode`` (bundled ``victim`` schema) and linked with the engine:
 
 * at its default (the fitted decision model, with the match-probability
-  cut the engine chooses from the data: ``scoring.balanced_cut``);
+  cut the engine chooses from the data: the count-matched cut,
+  ``clustering.cluster_to_count``);
 * at a sweep of fixed match-probability cuts (``link_extracts(match_cut=...)``,
   ``tiplink link --match-cut``): lower cuts link more;
 * at a few whole-encoding Dice thresholds (``tiplink link --threshold``);

@@ -167,3 +167,74 @@ def cluster(n_records: int, left: np.ndarray, right: np.ndarray, prob: np.ndarra
     counts = np.bincount(labels)
     return Clustering(labels=labels, n_entities=len(counts), largest=int(counts.max(initial=0)),
                       merges=merges)
+
+
+def cluster_to_count(n_records: int, left: np.ndarray, right: np.ndarray, prob: np.ndarray,
+                     target: float, low: float = 0.1, high: float = 0.5,
+                     start: float | None = None, rel_tol: float = 0.005,
+                     max_evals: int = 8, first_step: float = 0.05) -> tuple[float, Clustering]:
+    """The clustering whose number of entities is nearest ``target``, over cuts in ``[low, high]``.
+
+    The number of entities grows with the cut (fewer merges), so the cut is
+    found by safeguarded false position between two bracketing cuts. Each
+    step is one clustering; the search stops within ``rel_tol`` of the
+    target, when the bracket is narrower than 0.002, or after
+    ``max_evals`` clusterings, and returns the best one seen. When no cut
+    in the range reaches the target, the range end nearest it is taken.
+
+    Args:
+        n_records, left, right, prob: as for :func:`cluster`.
+        target: the wanted number of entities (see
+            :func:`tiplink.linkage.scoring.expected_entities`).
+        low, high: the range of cuts searched.
+        start: first cut tried (a good guess saves clusterings); mid-range
+            by default.
+        rel_tol: relative tolerance on the number of entities.
+        max_evals: most clusterings computed (the bracketing steps excepted).
+        first_step: first step away from ``start`` when bracketing.
+
+    Returns:
+        ``(cut, clustering)``.
+    """
+    seen: dict[float, Clustering] = {}
+
+    def at(c: float) -> int:
+        if c not in seen:
+            seen[c] = cluster(n_records, left, right, prob, threshold=c)
+        return seen[c].n_entities
+
+    def best() -> tuple[float, Clustering]:
+        c = min(seen, key=lambda k: (abs(seen[k].n_entities - target), k))
+        return c, seen[c]
+
+    first = float(np.clip(0.5 * (low + high) if start is None else start, low, high))
+    # Bracket the target by steps away from the first guess, each the
+    # secant estimate of the distance left with a 25% overshoot (at most
+    # double the last step): low cuts make large components, whose
+    # clustering is the slow part, so the range end is only tried when the
+    # target is beyond it.
+    c, n_c, step = first, at(first), first_step
+    while True:
+        down = n_c > target
+        nxt = float(np.clip(c - step if down else c + step, low, high))
+        if nxt == c:
+            return best()
+        n_nxt = at(nxt)
+        if (n_nxt > target) != down:
+            break
+        slope = abs(n_c - n_nxt) / abs(c - nxt)
+        left_over = 1.25 * abs(n_nxt - target) / slope if slope > 0 else 2.0 * step
+        c, n_c, step = nxt, n_nxt, float(np.clip(left_over, 0.005, 2.0 * step))
+    (lo, n_lo), (hi, n_hi) = sorted([(c, n_c), (nxt, n_nxt)])
+    while len(seen) < max_evals and hi - lo > 0.002:
+        if abs(seen[best()[0]].n_entities - target) <= rel_tol * target:
+            break
+        # False position, kept off the bracket ends so the bracket shrinks.
+        share = (target - n_lo) / max(n_hi - n_lo, 1)
+        c = lo + float(np.clip(share, 0.1, 0.9)) * (hi - lo)
+        n_c = at(c)
+        if n_c > target:
+            hi, n_hi = c, n_c
+        else:
+            lo, n_lo = c, n_c
+    return best()

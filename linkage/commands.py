@@ -184,9 +184,9 @@ def register_link(subparsers: Any) -> None:
                              "fits its own decision rule to the data)")
     parser.add_argument("--match-cut", default=None, metavar="P",
                         help="match-probability cut of the engine's own decision model, in "
-                             "(0, 1); lower links more (default: the count-unbiased cut, "
-                             "where expected false and missed links balance, kept in "
-                             "[0.1, 0.5])")
+                             "(0, 1); lower links more (default: the count-matched cut, "
+                             "where the clustering has as many entities as the match "
+                             "probabilities predict people, kept in [0.1, 0.5])")
     parser.add_argument("--linkage-uncertainty", default=None, metavar="R",
                         help="also give an interval that includes linkage uncertainty: R "
                              "linkage replicates (each reclusters perturbed match "

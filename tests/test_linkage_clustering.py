@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from tiplink.linkage.clustering import cluster
+from tiplink.linkage.clustering import cluster, cluster_to_count
+from tiplink.linkage.scoring import expected_entities, match_bounds
 
 
 def test_every_record_once_and_pairs_merge() -> None:
@@ -43,3 +44,37 @@ def test_weak_bridge_between_two_groups_is_outvoted() -> None:
     assert labels[0] == labels[1] == labels[2]
     assert labels[3] == labels[4] == labels[5]
     assert labels[0] != labels[3]
+
+
+def test_expected_entities_counts_people_not_links() -> None:
+    # One pair at p: 2 - p people, whatever the order.
+    assert abs(expected_entities(2, np.array([0]), np.array([1]), np.array([0.3])) - 1.7) < 1e-9
+    # A sure triangle is one person (three links, two merges), and an
+    # unrelated record adds one.
+    tri = expected_entities(4, np.array([0, 0, 1]), np.array([1, 2, 2]), np.ones(3))
+    assert abs(tri - 2.0) < 1e-9
+    # Pairs never scored count as p = 0.
+    assert expected_entities(3, np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)) == 3.0
+
+
+def test_cluster_to_count_hits_the_target() -> None:
+    # 40 pairs (0, 1), (2, 3), ... with probabilities spread over (0.1, 0.5):
+    # at cut c, every pair above c merges, so the count moves one by one.
+    n_pairs = 40
+    left = np.arange(0, 2 * n_pairs, 2)
+    right = left + 1
+    prob = np.linspace(0.11, 0.49, n_pairs)
+    for target in (50, 60, 70):
+        cut, result = cluster_to_count(2 * n_pairs, left, right, prob, float(target), start=0.45,
+                                       rel_tol=0.0, max_evals=30)
+        assert abs(result.n_entities - target) <= 1
+        assert result.n_entities == cluster(2 * n_pairs, left, right, prob,
+                                            threshold=cut).n_entities
+    # A target beyond reach: the nearest end of the range.
+    cut, result = cluster_to_count(2 * n_pairs, left, right, prob, 10.0)
+    assert cut == 0.1 and result.n_entities == n_pairs
+
+
+def test_match_bounds_one_link_per_record() -> None:
+    bounds = match_bounds(np.array([100, 40]), [(0, 0), (0, 1), (1, 1)])
+    assert bounds.tolist() == [50.0, 40.0, 20.0]

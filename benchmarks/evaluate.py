@@ -27,7 +27,12 @@ def main() -> None:
     parser.add_argument("--truth", required=True, type=Path)
     args = parser.parse_args()
     truth = pd.read_csv(args.truth, dtype=str, keep_default_na=False)
-    person = {(p, r): x for p, r, x in truth[["party", "record_id", "person_id"]].itertuples(
+    # Victim registers name the person, case registers the case.
+    entity = next((c for c in ("person_id", "case_id") if c in truth.columns), None)
+    if entity is None or not {"party", "record_id"} <= set(truth.columns):
+        raise SystemExit(f"{args.truth}: needs columns party, record_id and person_id "
+                         "(or case_id)")
+    person = {(p, r): x for p, r, x in truth[["party", "record_id", entity]].itertuples(
         index=False)}
     clusters = pd.read_csv(args.clusters, dtype=str, keep_default_na=False)
     scores = evaluate(Dataset("given", "victim", {}, person), clusters)

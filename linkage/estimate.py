@@ -399,18 +399,23 @@ def fit_model(
     y = y_all[keep]
     if design.shape[0] < design.shape[1]:
         return None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            glm = sm.GLM(y, design, family=sm.families.Poisson())
-            if start:
-                result = glm.fit(start_params=np.array([start.get(t, 0.0) for t in est]))
-            else:
-                result = glm.fit()
-        except (ValueError, np.linalg.LinAlgError, FloatingPointError):
-            return None
-    mu = np.asarray(result.mu, dtype=float)
-    intercept = float(result.params[0])  # est is sorted, so term 0 comes first
+    beta = _exactly_identified(design, y)
+    if beta is not None:
+        mu = y.astype(float)
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                glm = sm.GLM(y, design, family=sm.families.Poisson())
+                if start:
+                    result = glm.fit(start_params=np.array([start.get(t, 0.0) for t in est]))
+                else:
+                    result = glm.fit()
+            except (ValueError, np.linalg.LinAlgError, FloatingPointError):
+                return None
+        mu = np.asarray(result.mu, dtype=float)
+        beta = np.asarray(result.params, dtype=float)
+    intercept = float(beta[0])  # est is sorted, so term 0 comes first
     if not (np.all(np.isfinite(mu)) and math.isfinite(intercept)) or intercept > 700:
         return None
     dark = math.exp(intercept)
@@ -419,8 +424,26 @@ def fit_model(
     bic = len(model) * math.log(observed) - 2.0 * loglik
     fitted = np.zeros(1 << m)
     fitted[keep] = mu
-    params = {t: float(v) for t, v in zip(est, result.params, strict=True)}
+    params = {t: float(v) for t, v in zip(est, beta, strict=True)}
     return ModelFit(model, observed + dark, dark, loglik, bic, fitted, params)
+
+
+def _exactly_identified(design: np.ndarray, y: np.ndarray) -> np.ndarray | None:
+    """Closed-form Poisson MLE when the model has one parameter per observed cell.
+
+    Such a model (two lists' main effects; any model one term short of
+    saturated) reproduces the data, so its parameters solve
+    ``design @ beta = log y`` exactly: no iterations. This is the
+    Lincoln-Petersen estimate for two lists, and it makes the bootstrap of a
+    two-list table about a hundred times cheaper. ``None`` (use the GLM) when
+    a cell is empty or the design is singular.
+    """
+    if design.shape[0] != design.shape[1] or not np.all(y > 0):
+        return None
+    try:
+        return np.linalg.solve(design, np.log(y.astype(float)))
+    except np.linalg.LinAlgError:
+        return None
 
 
 def _saturated_loglik(y: np.ndarray) -> float:

@@ -271,6 +271,39 @@ def test_two_lists_is_lincoln_petersen() -> None:
     assert result.model == "[1,2]"
 
 
+@pytest.mark.parametrize("cells", [(0, 60, 30, 20), (0, 7, 3, 1), (0, 1000, 2, 3)])
+def test_exactly_identified_fit_matches_the_glm(cells: tuple[int, ...],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """The closed form for a model with one parameter per cell is the GLM's optimum."""
+    import tiplink.linkage.estimate as est
+
+    t = CaptureTable(("a", "b"), cells)
+    fast = fit_model(t, main_effects(2))
+    monkeypatch.setattr(est, "_exactly_identified", lambda design, y: None)
+    slow = fit_model(t, main_effects(2))
+    assert fast is not None and slow is not None
+    assert fast.population == pytest.approx(slow.population, rel=1e-7)
+    assert fast.loglik == pytest.approx(slow.loglik, rel=1e-7)
+    assert fast.bic == pytest.approx(slow.bic, rel=1e-7)
+    assert fast.params.keys() == slow.params.keys()
+    for term, value in slow.params.items():
+        assert fast.params[term] == pytest.approx(value, rel=1e-6, abs=1e-8)
+    n1, n2, m = cells[1] + cells[3], cells[2] + cells[3], cells[3]
+    assert fast.population == pytest.approx(n1 * n2 / m)
+
+
+def test_three_lists_one_term_short_of_saturated_is_closed_form() -> None:
+    """Three lists, all two-list interactions: 7 cells, 7 parameters."""
+    t = CaptureTable(("a", "b", "c"), (0, 40, 30, 6, 20, 5, 4, 3))
+    model = parse_model("[12,13,23]", 3)
+    fit = fit_model(t, model)
+    assert fit is not None
+    observed = sum(t.cells)
+    # The classical closed form: n000 = n100 n010 n001 n111 / (n110 n101 n011).
+    dark = 40 * 30 * 20 * 3 / (6 * 5 * 4)
+    assert fit.population == pytest.approx(observed + dark, rel=1e-9)
+
+
 def test_capture_table_rejects_bad_values() -> None:
     with pytest.raises(EstimationError):
         CaptureTable(("a",), (0, 1))

@@ -20,7 +20,10 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass
 
+import numba
 import numpy as np
+from numba import types
+from numba.typed import Dict, List
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
@@ -52,7 +55,11 @@ def _renumber(labels: np.ndarray) -> np.ndarray:
 
 def _gaec(nodes: np.ndarray, left: np.ndarray, right: np.ndarray, prob: np.ndarray,
           threshold: float) -> tuple[dict[int, int], int]:
-    """Greedy additive edge contraction on one component; returns node -> root."""
+    """Greedy additive edge contraction; returns node -> root, and merges.
+
+    The readable reference: the engine runs :func:`_gaec_compiled`, which
+    makes the same merges (checked in the tests) about twice as fast.
+    """
     size = {int(v): 1 for v in nodes}
     adjacency: dict[int, dict[int, float]] = {int(v): {} for v in nodes}
     for a, b, p in zip(left.tolist(), right.tolist(), prob.tolist(), strict=True):
@@ -119,6 +126,84 @@ def _gaec(nodes: np.ndarray, left: np.ndarray, right: np.ndarray, prob: np.ndarr
     return roots, merges
 
 
+_WEIGHTS = types.DictType(types.int64, types.float64)
+_COUNTS = types.DictType(types.int64, types.int64)
+
+
+@numba.njit(cache=True)
+def _gaec_compiled(n_nodes: int, left: np.ndarray, right: np.ndarray, prob: np.ndarray,
+                   threshold: float) -> tuple[np.ndarray, int]:  # pragma: no cover - numba
+    """:func:`_gaec` compiled, on every component at once; returns parents and merges.
+
+    Nodes are ``0 .. n_nodes - 1``. Components share no edge, so one heap
+    over all of them makes the same merges as one heap per component. The
+    operations (and the insertion order of every map, which decides ties)
+    are those of :func:`_gaec`, so the clusters are the same.
+    """
+    adjacency = List.empty_list(_WEIGHTS)
+    shared = List.empty_list(_COUNTS)
+    for _ in range(n_nodes):
+        adjacency.append(Dict.empty(types.int64, types.float64))
+        shared.append(Dict.empty(types.int64, types.int64))
+    alive = np.ones(n_nodes, dtype=np.bool_)
+    size = np.ones(n_nodes, dtype=np.int64)
+    parent = np.arange(n_nodes)
+    for e in range(left.shape[0]):
+        a, b = left[e], right[e]
+        w = prob[e] - threshold
+        adjacency[a][b] = adjacency[a].get(b, 0.0) + w
+        adjacency[b][a] = adjacency[b].get(a, 0.0) + w
+        shared[a][b] = shared[a].get(b, 0) + 1
+        shared[b][a] = shared[a][b]
+    heap = [(0.0, np.int64(0), np.int64(0))]
+    heap.pop()
+    for a in range(n_nodes):
+        for b in adjacency[a]:
+            if a < b:
+                g = adjacency[a][b] - threshold * (size[a] * size[b] - shared[a].get(b, 0))
+                if g > 0:
+                    heap.append((-g, np.int64(a), b))
+    heapq.heapify(heap)
+    merges = 0
+    while len(heap) > 0:
+        neg, a, b = heapq.heappop(heap)
+        if not alive[a] or not alive[b] or b not in adjacency[a]:
+            continue
+        g = adjacency[a][b] - threshold * (size[a] * size[b] - shared[a].get(b, 0))
+        if abs(g + neg) > 1e-9 or g <= 0:
+            continue
+        if size[a] < size[b]:
+            a, b = b, a
+        for c in adjacency[b]:
+            if c == a:
+                continue
+            w = adjacency[b][c]
+            adjacency[c].pop(b)
+            adjacency[a][c] = adjacency[a].get(c, 0.0) + w
+            adjacency[c][a] = adjacency[a][c]
+            moved = shared[c].pop(b, 0)
+            shared[a][c] = shared[a].get(c, 0) + moved
+            shared[c][a] = shared[a][c]
+        adjacency[b].clear()
+        shared[b].clear()
+        alive[b] = False
+        adjacency[a].pop(b, 0.0)
+        shared[a].pop(b, 0)
+        size[a] += size[b]
+        parent[b] = a
+        merges += 1
+        for c in adjacency[a]:
+            g2 = adjacency[a][c] - threshold * (size[a] * size[c] - shared[a].get(c, 0))
+            if g2 > 0:
+                heapq.heappush(heap, (-g2, min(a, c), max(a, c)))
+    for v in range(n_nodes):
+        r = v
+        while parent[r] != r:
+            r = parent[r]
+        parent[v] = r
+    return parent, merges
+
+
 def cluster(n_records: int, left: np.ndarray, right: np.ndarray, prob: np.ndarray,
             threshold: float = 0.5) -> Clustering:
     """Cluster records from scored pairs.
@@ -147,22 +232,13 @@ def cluster(n_records: int, left: np.ndarray, right: np.ndarray, prob: np.ndarra
         # Only edges inside a component can change a decision there.
         same = component[left] == component[right]
         in_big = np.isin(component[left], big) & same
-        el, er, ep = left[in_big], right[in_big], prob[in_big]
-        comp_of_edge = component[el]
-        order = np.argsort(comp_of_edge, kind="stable")
-        el, er, ep, comp_of_edge = el[order], er[order], ep[order], comp_of_edge[order]
-        bounds = np.searchsorted(comp_of_edge, big)
-        bounds_end = np.searchsorted(comp_of_edge, big, side="right")
-        node_order = np.argsort(component, kind="stable")
-        node_bounds = np.searchsorted(component[node_order], big)
-        for k, comp in enumerate(big):
-            nodes = node_order[node_bounds[k]:node_bounds[k] + sizes[comp]]
-            lo, hi = bounds[k], bounds_end[k]
-            roots, m = _gaec(nodes, el[lo:hi], er[lo:hi], ep[lo:hi], threshold)
-            merges += m
-            offset = n_records  # fresh labels beyond any component id
-            for v, r in roots.items():
-                labels[v] = offset + r
+        nodes = np.nonzero(np.isin(component, big))[0]  # ascending: keeps a < b
+        local = np.full(n_records, -1, dtype=np.int64)
+        local[nodes] = np.arange(len(nodes))
+        parent, m = _gaec_compiled(len(nodes), local[left[in_big]], local[right[in_big]],
+                                   prob[in_big], float(threshold))
+        merges += int(m)
+        labels[nodes] = n_records + nodes[parent]  # fresh labels beyond any component id
     labels = _renumber(labels)
     counts = np.bincount(labels)
     return Clustering(labels=labels, n_entities=len(counts), largest=int(counts.max(initial=0)),

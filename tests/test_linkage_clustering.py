@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from tiplink.linkage.clustering import cluster, cluster_to_count
 from tiplink.linkage.scoring import expected_entities, match_bounds
@@ -78,3 +79,24 @@ def test_cluster_to_count_hits_the_target() -> None:
 def test_match_bounds_one_link_per_record() -> None:
     bounds = match_bounds(np.array([100, 40]), [(0, 0), (0, 1), (1, 1)])
     assert bounds.tolist() == [50.0, 40.0, 20.0]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_compiled_contraction_matches_the_reference(seed: int) -> None:
+    """The compiled contraction (all components at once) makes the reference's clusters."""
+    from tiplink.linkage.clustering import _gaec, _gaec_compiled
+
+    rng = np.random.default_rng(seed)
+    n = 60
+    # Dense-ish random graph with a spread of probabilities, so components
+    # are large and many merges compete; pairs unique, left < right.
+    pairs = {(int(a), int(b)) for a, b in rng.integers(0, n, size=(400, 2)) if a < b}
+    left = np.array([a for a, _ in sorted(pairs)], dtype=np.int64)
+    right = np.array([b for _, b in sorted(pairs)], dtype=np.int64)
+    prob = rng.beta(0.6, 0.6, size=len(left))
+    for threshold in (0.2, 0.5):
+        roots, merges = _gaec(np.arange(n), left, right, prob, threshold)
+        parent, compiled_merges = _gaec_compiled(n, left, right, prob, threshold)
+        assert compiled_merges == merges
+        assert [int(parent[v]) for v in range(n)] == [roots[v] for v in range(n)]
+        assert merges > 0

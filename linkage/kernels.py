@@ -182,6 +182,12 @@ def _segment_code(s: int, w0: int, w1: int, n_cuts: int, mult: int, measure: int
     terms = " + ".join(f"popcount64(words[i, {q}] & words[j, {q}])" for q in range(w0, w1))
     if not terms:
         terms = "0"
+    # Measure 2: level 1 is containment (every bit of one record's segment is
+    # set in the other's: a partial date and a full date it agrees with),
+    # whatever the Dice coefficient; its cut ``cuts[s, 0]`` is a placeholder
+    # and the Dice cuts start at the second.
+    contained = ("        elif c == ci or c == cj:\n            level = 1\n"
+                 if measure == 2 else "")
     return f"""    ci = counts[i, {s}]
     cj = counts[j, {s}]
     if ci == 0 or cj == 0:
@@ -190,11 +196,11 @@ def _segment_code(s: int, w0: int, w1: int, n_cuts: int, mult: int, measure: int
         c = np.int64({terms})
         if c == ci and c == cj:
             level = 0
-        else:
-            total = {"2.0 * c" if measure == 0 else "1.0 * c"}
-            both = {"ci + cj" if measure == 0 else "min(ci, cj)"}
+{contained}        else:
+            total = {"1.0 * c" if measure == 1 else "2.0 * c"}
+            both = {"min(ci, cj)" if measure == 1 else "ci + cj"}
             level = {n_cuts + 1}
-            for k in range({n_cuts}):
+            for k in range({1 if measure == 2 else 0}, {n_cuts}):
                 if total >= cuts[{s}, k] * both:
                     level = k + 1
                     break
@@ -234,9 +240,12 @@ def kernels_for(bounds: tuple[int, ...], n_cuts: tuple[int, ...],
                 measures: tuple[int, ...] | None = None) -> ModuleType:
     """The compiled kernel module for a layout's word bounds and level counts.
 
-    ``measures[s]`` is 0 for the Dice coefficient of segment ``s`` and 1 for
+    ``measures[s]`` is 0 for the Dice coefficient of segment ``s``, 1 for
     the overlap coefficient ``|A & B| / min(|A|, |B|)``, which stays high
-    when one record holds extra words (an alias, a middle name).
+    when one record holds extra words (an alias, a middle name), and 2 for
+    the Dice coefficient with a first level for *containment* (every bit of
+    one record's segment set in the other's, not identical: ``1990`` and
+    ``1990-04-12``); that level's cut is a placeholder.
 
     The module has ``pair_patterns(words, counts, cuts, left, right)``,
     ``all_pairs_histogram(...)`` and ``all_pairs_select(...)``.

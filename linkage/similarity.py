@@ -442,7 +442,8 @@ class LevelScheme:
             ``n_cuts[s]`` entries.
         n_cuts: number of cut points per segment.
         measures: per segment, 0 = Dice coefficient, 1 = overlap
-            coefficient (``None``: Dice everywhere).
+            coefficient, 2 = Dice with a containment level first (its cut,
+            ``cuts[s, 0]``, is a placeholder; ``None``: Dice everywhere).
     """
 
     cuts: np.ndarray

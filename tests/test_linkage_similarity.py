@@ -128,3 +128,46 @@ def test_vector_dice_kernel_grows_its_output_buffers() -> None:
     assert len(set(zip(i.tolist(), j.tolist(), strict=True))) == len(i)
     assert len(i) == 300 * 200
     assert np.all(s == 1.0)
+
+
+def test_containment_level_separates_partial_from_conflicting_values() -> None:
+    """Measure 2: a subset of the other record's bits is level 1, whatever its Dice."""
+    bits = np.zeros((5, 128), dtype=np.uint8)
+    full = np.arange(0, 40, 2)  # 20 bits, e.g. a full date's tokens
+    bits[0, full] = 1
+    bits[1, full[:12]] = 1  # a partial date: every bit also in record 0
+    bits[2, full[:18]] = 1  # same month, other day: most bits shared ...
+    bits[2, [41, 43]] = 1  # ... but two of its own (Dice 0.9)
+    bits[3, full] = 1  # identical to record 0
+    # record 4: this segment empty (missing)
+    for row in range(5):
+        bits[row, 64:70] = 1
+    clks = np.packbits(bits, axis=1)
+    layout = similarity.segment_layout([("dob", 0, 64), ("x", 64, 64)], 128)
+    words = similarity.pack_words(clks, layout)
+    counts = similarity.segment_popcounts(words, layout)
+    contain = similarity.LevelScheme.build([(1.0, 0.9, 0.8, 0.7), (0.9,)], measures=[2, 0])
+    dice_only = similarity.LevelScheme.build([(0.9, 0.8, 0.7), (0.9,)])
+    left, right = np.array([0, 0, 0, 0, 1]), np.array([1, 2, 3, 4, 2])
+    got = contain.decode(similarity.pair_patterns(words, counts, layout, contain, left, right))
+    plain = dice_only.decode(similarity.pair_patterns(words, counts, layout, dice_only, left,
+                                                      right))
+    # 0-1 contained (Dice 0.75); 0-2 not (Dice 0.9: level 2 = first Dice cut,
+    # 0.9); identical; missing; 1-2 (12 of 1's bits all in 2's) contained.
+    assert got[:, 0].tolist() == [1, 2, 0, contain.missing_level(0), 1]
+    # Without the containment level the partial date ranks below the conflict.
+    assert plain[:, 0].tolist() == [3, 1, 0, dice_only.missing_level(0), 3]
+
+
+def test_choose_scheme_gives_containment_to_the_smaller_identifying_segments() -> None:
+    # name, dob, sex (categorical, context), place (context)
+    stats = scoring.SegmentStats(exact_share=np.array([1e-4, 1e-3, 0.5, 0.05]),
+                                 extreme_share=np.array([0.6, 0.7, 1.0, 0.9]),
+                                 bits=np.array([512, 256, 64, 128]))
+    scheme = scoring.choose_scheme(stats)
+    assert scheme.measures == (0, 2, 0, 0)
+    assert scheme.cuts[1, 0] == 1.0
+    assert scheme.n_cuts[1] == len(scoring.MEDIUM_CUTS) + 1
+    plain = scoring.choose_scheme(stats, containment=False)
+    assert plain.measures is None
+    assert plain.n_cuts[1] == len(scoring.MEDIUM_CUTS)

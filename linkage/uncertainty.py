@@ -226,7 +226,7 @@ def linkage_uncertainty(
             count-matched cut (about 0.2) the probabilities are not
             calibrated enough for ``perturb``: on the linkage-error study
             its interval missed the true N in 4 of 5 seeds of the
-            ``mse`` setting (bias +12.4%), ``bernoulli`` covered it in 10 of
+            ``mse`` setting (bias +11.7%), ``bernoulli`` covered it in 9 of
             10 runs over both settings (docs/estimation.md).
         estimate_options: ``method`` (stepwise, bic, fixed), ``model``,
             ``pthresh``, ``maxorder``, ``ntop``, as for

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tiplink.linkage.similarity import LevelScheme, SegmentLayout
+from tiplink.linkage.similarity import LevelScheme, PatternCodes, SegmentLayout
 
 #: Lower edges of the frequency bins (number of records with the value):
 #: bin 0 holds values carried by 2 records, bin 1 by 3-4, ... the last bin
@@ -97,14 +97,15 @@ def value_frequencies(words: np.ndarray, counts: np.ndarray, layout: SegmentLayo
 
 
 @dataclass(frozen=True)
-class RefinedScheme:
+class RefinedScheme(PatternCodes):
     """A level scheme whose identical levels are split by value frequency.
 
     Segment ``s`` with ``k = n_identical[s]`` identical levels has levels
     ``0 .. k-1`` (identical, value in frequency bin 0 .. k-1: rarest first),
     then the base scheme's levels ``1 ..`` shifted by ``k - 1`` (the last is
-    "missing"). With ``k = 1`` the segment is as in the base scheme. The
-    attributes mirror :class:`LevelScheme` so models can use either.
+    "missing"). With ``k = 1`` the segment is as in the base scheme. Codes
+    and levels work as in :class:`LevelScheme` (both are
+    :class:`PatternCodes`), so models can use either.
 
     Attributes:
         base: the scheme the similarity kernels compute.
@@ -117,36 +118,6 @@ class RefinedScheme:
     @property
     def n_cuts(self) -> np.ndarray:
         return self.base.n_cuts + np.asarray(self.n_identical, dtype=np.int64) - 1
-
-    @property
-    def radix(self) -> np.ndarray:
-        return (self.n_cuts + 3).astype(np.int64)
-
-    @property
-    def n_patterns(self) -> int:
-        return int(np.prod(self.radix))
-
-    def missing_level(self, segment: int) -> int:
-        return int(self.n_cuts[segment]) + 2
-
-    def decode(self, codes: np.ndarray) -> np.ndarray:
-        """Levels ``(len(codes), n_segments)`` of refined pattern codes."""
-        codes = np.asarray(codes, dtype=np.int64)
-        out = np.empty((codes.shape[0], len(self.n_identical)), dtype=np.int64)
-        rest = codes.copy()
-        for s, r in enumerate(self.radix):
-            out[:, s] = rest % r
-            rest //= r
-        return out
-
-    def encode(self, levels: np.ndarray) -> np.ndarray:
-        """Refined pattern codes of levels ``(n, n_segments)``."""
-        code = np.zeros(levels.shape[0], dtype=np.int64)
-        mult = 1
-        for s, r in enumerate(self.radix):
-            code += levels[:, s] * mult
-            mult *= int(r)
-        return code
 
     def base_levels(self, levels: np.ndarray) -> np.ndarray:
         """The base scheme's levels of refined levels (identical bins -> 0)."""
@@ -173,13 +144,7 @@ class RefinedScheme:
 
     def base_of_codes(self, codes: np.ndarray) -> np.ndarray:
         """Base-scheme codes of refined codes."""
-        levels = self.base_levels(self.decode(codes))
-        code = np.zeros(levels.shape[0], dtype=np.int64)
-        mult = 1
-        for s, r in enumerate(self.base.radix):
-            code += levels[:, s] * mult
-            mult *= int(r)
-        return code
+        return self.base.encode(self.base_levels(self.decode(codes)))
 
 
 def refined_scheme(base: LevelScheme, segments: Sequence[int],

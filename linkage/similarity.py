@@ -432,8 +432,53 @@ def dice_reference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------
 
 
+class PatternCodes:
+    """Mixed-radix pattern codes over per-segment levels.
+
+    Shared by :class:`LevelScheme` and the term-frequency refinement
+    (:class:`tiplink.linkage.frequency.RefinedScheme`): a subclass provides
+    ``n_cuts``; segment ``s`` has levels ``0`` (exact), one per cut, "below
+    all cuts" and "missing", and a pair's code is the mixed-radix number of
+    its levels, segment 0 least significant.
+    """
+
+    n_cuts: np.ndarray
+
+    @property
+    def radix(self) -> np.ndarray:
+        """Number of codes per segment: exact, one per cut, below all, missing."""
+        return (np.asarray(self.n_cuts) + 3).astype(np.int64)
+
+    @property
+    def n_patterns(self) -> int:
+        return int(np.prod(self.radix))
+
+    def missing_level(self, segment: int) -> int:
+        return int(self.n_cuts[segment]) + 2
+
+    def decode(self, codes: np.ndarray) -> np.ndarray:
+        """Levels ``(len(codes), n_segments)`` of pattern codes."""
+        codes = np.asarray(codes, dtype=np.int64)
+        radix = self.radix
+        out = np.empty((codes.shape[0], len(radix)), dtype=np.int64)
+        rest = codes.copy()
+        for s, r in enumerate(radix):
+            out[:, s] = rest % r
+            rest //= r
+        return out
+
+    def encode(self, levels: np.ndarray) -> np.ndarray:
+        """Pattern codes of levels ``(n, n_segments)``."""
+        code = np.zeros(levels.shape[0], dtype=np.int64)
+        mult = 1
+        for s, r in enumerate(self.radix):
+            code += levels[:, s] * mult
+            mult *= int(r)
+        return code
+
+
 @dataclass(frozen=True)
-class LevelScheme:
+class LevelScheme(PatternCodes):
     """How each segment's Dice coefficient is cut into agreement levels.
 
     Attributes:
@@ -449,28 +494,6 @@ class LevelScheme:
     cuts: np.ndarray
     n_cuts: np.ndarray
     measures: tuple[int, ...] | None = None
-
-    @property
-    def radix(self) -> np.ndarray:
-        """Number of codes per segment: exact, one per cut, below all, missing."""
-        return (self.n_cuts + 3).astype(np.int64)
-
-    @property
-    def n_patterns(self) -> int:
-        return int(np.prod(self.radix))
-
-    def missing_level(self, segment: int) -> int:
-        return int(self.n_cuts[segment]) + 2
-
-    def decode(self, codes: np.ndarray) -> np.ndarray:
-        """Levels ``(len(codes), n_segments)`` of pattern codes."""
-        codes = np.asarray(codes, dtype=np.int64)
-        out = np.empty((codes.shape[0], len(self.n_cuts)), dtype=np.int64)
-        rest = codes.copy()
-        for s, r in enumerate(self.radix):
-            out[:, s] = rest % r
-            rest //= r
-        return out
 
     @staticmethod
     def build(cuts_per_segment: Sequence[Sequence[float]],

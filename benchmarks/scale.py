@@ -30,7 +30,6 @@ import resource
 import subprocess
 import sys
 import time
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -99,20 +98,14 @@ def measured(cmd: list[str]) -> tuple[float, float, float]:
 
 
 def pairwise_f1(truth: pd.DataFrame, clusters: pd.DataFrame) -> dict:
-    merged = truth.merge(clusters, on=["party", "record_id"])
-    assert len(merged) == len(truth) == len(clusters)
+    """Pairwise P/R/F1, unique-count and capture-history errors (``accuracy.evaluate``)."""
+    from accuracy import Dataset, evaluate
 
-    def pairs(keys: list) -> int:
-        return sum(c * (c - 1) // 2 for c in Counter(keys).values())
-
-    tp = pairs(list(zip(merged["person_id"], merged["entity_id"], strict=True)))
-    p = tp / max(pairs(merged["entity_id"].tolist()), 1)
-    r = tp / max(pairs(merged["person_id"].tolist()), 1)
-    people = merged["person_id"].nunique()
-    entities = merged["entity_id"].nunique()
-    return {"precision": round(p, 4), "recall": round(r, 4),
-            "f1": round(2 * p * r / (p + r) if p + r else 0.0, 4),
-            "unique_count_error_pct": round((entities - people) / people * 100, 2)}
+    person = {(p, r): x for p, r, x in truth[["party", "record_id", "person_id"]].itertuples(
+        index=False)}
+    scores = evaluate(Dataset("scale", "victim", {}, person), clusters)
+    return {k: scores[k] for k in ("precision", "recall", "f1", "unique_count_error_pct",
+                                   "capture_history_error_pct")}
 
 
 def link(extracts: list[Path], data: Path) -> dict:

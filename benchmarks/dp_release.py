@@ -28,12 +28,8 @@ from tiplink.linkage.counts import read_capture_csv
 from tiplink.linkage.dp import dp_release
 from tiplink.linkage.estimate import CaptureTable, EstimationError, stepwise_fit
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def data_dir() -> Path:
-    shared = ROOT.parent / "shared" / "mse"
-    return shared if shared.is_dir() else ROOT / "tests" / "data" / "mse"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from estimate_tables import data_dir
 
 
 def main() -> int:

@@ -55,6 +55,24 @@ def run_tiplink(
     return Completed(proc.returncode, proc.stdout, proc.stderr)
 
 
+def run_encode(input_path: Path, secret: Path, out: Path, party: str = "police",
+               schema: str | Path = "victim", *extra: str) -> Completed:
+    """``tiplink encode INPUT --schema S --secret-file F --party P --output OUT [extra]``."""
+    return run_tiplink(["encode", input_path, "--schema", schema, "--secret-file", secret,
+                        "--party", party, "--output", out, *extra])
+
+
+def encode_registers(directory: Path, parties: Sequence[str], secret: Path) -> list[Path]:
+    """Encode ``DIR/<party>.csv`` for each party with the victim schema; fail loudly."""
+    out = []
+    for party in parties:
+        path = directory / f"{party}.tle"
+        result = run_encode(directory / f"{party}.csv", secret, path, party)
+        assert result.returncode == 0, result.stderr
+        out.append(path)
+    return out
+
+
 def assert_one_line_error(result: Completed, *fragments: str) -> str:
     """A failure must be one line on stderr, no traceback, non-zero exit."""
     assert result.returncode != 0, result.stderr

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import assert_one_line_error, run_tiplink
+from tests.conftest import assert_one_line_error, run_encode, run_tiplink
 from tiplink.encoders.extract import read_extract
 
 HEADER = "record_id,given_name,family_name,sex,date_of_birth,nationality,place_of_origin\n"
@@ -30,21 +30,7 @@ def write_csv(path: Path, rows: list[str] = ROWS, header: str = HEADER) -> Path:
 
 
 def encode(input_path: Path, secret: Path, out: Path, *extra: str):
-    return run_tiplink(
-        [
-            "encode",
-            input_path,
-            "--schema",
-            "victim",
-            "--secret-file",
-            secret,
-            "--party",
-            "police",
-            "--output",
-            out,
-            *extra,
-        ]
-    )
+    return run_encode(input_path, secret, out, "police", "victim", *extra)
 
 
 def test_keygen_writes_private_random_secret(tmp_path: Path) -> None:
@@ -207,20 +193,7 @@ def test_invalid_schema_names_feature(tmp_path: Path, secret_file: Path) -> None
     schema_path = tmp_path / "bad.json"
     schema_path.write_text(json.dumps(schema))
     out = tmp_path / "out.tle"
-    result = run_tiplink(
-        [
-            "encode",
-            write_csv(tmp_path / "in.csv"),
-            "--schema",
-            schema_path,
-            "--secret-file",
-            secret_file,
-            "--party",
-            "p",
-            "--output",
-            out,
-        ]
-    )
+    result = run_encode(write_csv(tmp_path / "in.csv"), secret_file, out, "p", schema_path)
     assert_failed_cleanly(result, out, "bad.json", "'family_name'", "strategy")
 
 
@@ -228,20 +201,7 @@ def test_schema_not_json(tmp_path: Path, secret_file: Path) -> None:
     schema_path = tmp_path / "bad.json"
     schema_path.write_text("{ nope")
     out = tmp_path / "out.tle"
-    result = run_tiplink(
-        [
-            "encode",
-            write_csv(tmp_path / "in.csv"),
-            "--schema",
-            schema_path,
-            "--secret-file",
-            secret_file,
-            "--party",
-            "p",
-            "--output",
-            out,
-        ]
-    )
+    result = run_encode(write_csv(tmp_path / "in.csv"), secret_file, out, "p", schema_path)
     assert_failed_cleanly(result, out, "bad.json", "not valid JSON", "line 1")
 
 

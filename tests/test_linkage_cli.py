@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import assert_one_line_error, run_tiplink
+from tests.conftest import assert_one_line_error, run_encode, run_tiplink
 
 PEOPLE = [
     ("Somchai", "Wongsakul", "M", "1990-03-14", "THA", "Chiang Mai"),
@@ -36,8 +36,7 @@ def _encode(tmp: Path, name: str, rows: list[tuple[str, ...]], secret: Path,
     src = tmp / f"{name}.csv"
     _write(src, name.upper(), rows)
     out = tmp / (f"{name}.json" if fmt == "clkhash-json" else f"{name}.extract")
-    result = run_tiplink(["encode", src, "--schema", "victim", "--secret-file", secret,
-                          "--party", name, "--output", out, "--format", fmt])
+    result = run_encode(src, secret, out, name, "victim", "--format", fmt)
     assert result.returncode == 0, result.stderr
     return out
 

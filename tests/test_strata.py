@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import assert_one_line_error, run_tiplink
+from tests.conftest import assert_one_line_error, encode_registers, run_tiplink
 from tiplink.encoders.extract import Extract, ExtractHeader
 from tiplink.errors import InputError
 from tiplink.linkage.counts import counts_document, validate_counts
@@ -326,25 +326,7 @@ def test_link_writes_protected_strata_from_the_extracts(tmp_path: Path) -> None:
     write_dataset(generate(make_config(population=700, cases=False), seed=3), tmp_path)
     secret = tmp_path / "secret.txt"
     secret.write_text("a shared secret for the strata test\n")
-    extracts = []
-    for party in ("police", "welfare", "ngo", "embassy"):
-        out = tmp_path / f"{party}.tle"
-        result = run_tiplink(
-            [
-                "encode",
-                tmp_path / f"{party}.csv",
-                "--schema",
-                "victim",
-                "--secret-file",
-                secret,
-                "--party",
-                party,
-                "--output",
-                out,
-            ]
-        )
-        assert result.returncode == 0, result.stderr
-        extracts.append(out)
+    extracts = encode_registers(tmp_path, ("police", "welfare", "ngo", "embassy"), secret)
     exact_path, counts_path = tmp_path / "exact.json", tmp_path / "counts.json"
     for path, k in ((exact_path, "0"), (counts_path, "5")):
         result = run_tiplink(

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from synth import generate, make_config, write_dataset
 
-from tests.conftest import assert_one_line_error, run_tiplink
+from tests.conftest import assert_one_line_error, encode_registers, run_tiplink
 from tiplink.encoders.extract import read_extract
 from tiplink.linkage.clustering import cluster
 from tiplink.linkage.counts import counts_document, validate_counts
@@ -32,26 +32,7 @@ def registers(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     write_dataset(generate(make_config(PARTIES, population=900, cases=False), seed=5), root)
     secret = root / "secret.txt"
     secret.write_text("linkage uncertainty test secret\n")
-    out = []
-    for party in PARTIES:
-        path = root / f"{party}.tle"
-        result = run_tiplink(
-            [
-                "encode",
-                root / f"{party}.csv",
-                "--schema",
-                "victim",
-                "--secret-file",
-                secret,
-                "--party",
-                party,
-                "--output",
-                path,
-            ]
-        )
-        assert result.returncode == 0, result.stderr
-        out.append(path)
-    return out
+    return encode_registers(root, PARTIES, secret)
 
 
 @pytest.fixture(scope="module")

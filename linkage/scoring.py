@@ -457,12 +457,21 @@ def choose_scheme(stats: SegmentStats, containment: bool = True) -> LevelScheme:
 def fit_context_model(hist: np.ndarray, scheme: LevelScheme, context: Sequence[int],
                       max_matches: np.ndarray, max_iter: int = 300, tol: float = 1e-6,
                       smoothing: float = 0.02, start: np.ndarray | None = None,
-                      pseudo: float = 1.0) -> FSModel:
+                      pseudo: float = 1.0, monotone: bool = True,
+                      ignorable_missing: bool = True) -> FSModel:
     """Fellegi-Sunter EM with a context-dependent non-match model.
 
     Matches: segments independent (recording errors in a name and in a date
-    of birth are unrelated); ``m`` per segment, "missing" a level of its own
-    (agencies that leave a field empty do so for everyone alike).
+    of birth are unrelated); ``m`` per segment. Two further constraints
+    keep EM on the matches when the input is large (at 1M records without
+    them it settled on pairs sharing a place, a birth year and a surname:
+    F1 0.17, people +76%; with them F1 0.53, +34%):
+
+    * "missing" is ignorable: a segment empty in either record is as likely
+      among matches as among non-matches (``m = u`` on that level); on the
+      synthetic registers the true rates agree to within 0.3 points;
+    * along the Dice bands of an identifying segment the likelihood ratio
+      ``m/u`` can only fall (:func:`monotone_ratio`).
 
     Non-matches: the context segments ``g`` (sex, nationality, place:
     :meth:`SegmentStats.context_segments`) are modelled jointly, per pair
@@ -493,6 +502,8 @@ def fit_context_model(hist: np.ndarray, scheme: LevelScheme, context: Sequence[i
             estimate is itself 10-20% high.
         start: posteriors to start from (default: the anchor patterns).
         pseudo: a fixed Dirichlet pseudo-count for ``m`` added to the share.
+        monotone: constrain ``m/u`` to fall along the Dice bands.
+        ignorable_missing: fix ``m`` of the missing level to ``u``'s.
 
     Returns:
         The fitted :class:`FSModel`.
@@ -529,6 +540,7 @@ def fit_context_model(hist: np.ndarray, scheme: LevelScheme, context: Sequence[i
     if start is not None:
         posterior = np.asarray(start, dtype=np.float64).copy()
 
+    chains = [dice_chain(scheme, s) for s in range(n_seg)]
     iterations, converged = 0, False
     lam = np.zeros(n_classes)
     log_m = np.zeros(n_patterns)
@@ -538,19 +550,27 @@ def fit_context_model(hist: np.ndarray, scheme: LevelScheme, context: Sequence[i
         w_non = hist - w_match
         lam = np.minimum(w_match.sum(axis=1) / totals, cap)
         pooled = w_match.sum(axis=0)
+        pooled_non = w_non.sum(axis=0)
         log_m = np.zeros(n_patterns)
         m_tables = []
         for s in range(n_seg):
             f = np.bincount(levels[:, s], weights=pooled, minlength=radix[s])
             f = f + (smoothing * max(f.sum(), 1.0) + pseudo) * overall_levels[s] + 1e-9
             f /= f.sum()
+            u_s = np.bincount(levels[:, s], weights=pooled_non, minlength=radix[s]) + 1e-9
+            u_s /= u_s.sum()
+            if ignorable_missing:
+                miss = radix[s] - 1
+                f = f * (1.0 - u_s[miss]) / max(f.sum() - f[miss], 1e-300)
+                f[miss] = u_s[miss]
+            if monotone and s in free:
+                f = monotone_ratio(f, u_s, *chains[s])
             m_tables.append(f)
             log_m += np.log(f[levels[:, s]])
         log_u = np.empty((n_classes, n_patterns))
         for c in range(n_classes):
             phi = np.bincount(group, weights=w_non[c], minlength=n_groups) + 1e-6
             log_u[c] = np.log(phi / phi.sum())[group]
-        pooled_non = w_non.sum(axis=0)
         for s in free:
             table = np.full((n_groups, radix[s]), 1e-3)
             np.add.at(table, (group, levels[:, s]), pooled_non)
@@ -576,6 +596,43 @@ def fit_context_model(hist: np.ndarray, scheme: LevelScheme, context: Sequence[i
                    m=m_tables, u=u_tables, iterations=iterations, converged=converged,
                    method="fellegi-sunter-em-context",
                    expected_matches=(hist * posterior).sum(axis=1))
+
+
+def dice_chain(scheme: LevelScheme, segment: int) -> tuple[int, int]:
+    """The levels ``[start, stop)`` of a segment that are ordered Dice bands.
+
+    From the first Dice cut (after the identical levels and a containment
+    level) down to "below every cut"; the likelihood ratio of matches to
+    non-matches can only fall along them.
+    """
+    base = getattr(scheme, "base", scheme)
+    n_identical = getattr(scheme, "n_identical", None)
+    start = n_identical[segment] if n_identical is not None else 1
+    if base.measures is not None and base.measures[segment] == 2:
+        start += 1
+    return start, int(scheme.missing_level(segment))
+
+
+def monotone_ratio(m: np.ndarray, u: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """``m`` with ``m/u`` made non-increasing over levels ``start .. stop-1``.
+
+    The maximum-likelihood level distribution among matches under a
+    monotone likelihood ratio (a more similar band is never less typical of
+    matches than of non-matches) is the antitonic regression of ``m/u`` with
+    weights ``u`` (pool adjacent violators); it keeps the chain's mass.
+    Without it, EM on a large input can settle on a sub-population of
+    non-matches (same place, same birth year, a shared surname: Dice 0.35
+    on the name, 0.6 on the date) as its match class.
+    """
+    if stop - start < 2:
+        return m
+    from scipy.optimize import isotonic_regression
+
+    fitted = isotonic_regression(m[start:stop] / u[start:stop], weights=u[start:stop],
+                                 increasing=False).x
+    out = m.copy()
+    out[start:stop] = fitted * u[start:stop]
+    return out / out.sum()
 
 
 def match_bounds(sizes: np.ndarray, class_names: list[tuple[int, int]],

@@ -45,6 +45,9 @@ SAMPLE_PER_RECORD = 40
 SAMPLE_PAIRS_MAX = 40_000_000
 #: Sampled pairs handled at once (bounds memory).
 SAMPLE_CHUNK = 4_000_000
+#: Most identical-on-a-value pairs kept between the model and the selection
+#: (12 bytes each); beyond that they are enumerated and scored again.
+IDENTICAL_CACHE_PAIRS = 40_000_000
 #: Below this many pairs a single-similarity model cannot be fitted; the
 #: engine then links at a conventional Dice cut.
 SMALL_PAIRS = 200_000
@@ -320,6 +323,7 @@ def link_extracts(extracts: Sequence[Extract], threshold: float | None = None,
     keys = None
     refined: frequency.RefinedScheme | None = None
     freq: frequency.ValueFrequencies | None = None
+    identical: _IdenticalPairs | None = None
     if n < 2:
         model = None
         left = right = np.empty(0, np.int64)
@@ -366,9 +370,10 @@ def link_extracts(extracts: Sequence[Extract], threshold: float | None = None,
                     freq = frequency.value_frequencies(prepared.words, prepared.counts,
                                                        prepared.layout, tf_segments)
                     refined = frequency.refined_scheme(scheme, tf_segments)
-                    hist = frequency.refine_histogram(
-                        hist, refined, _identical_chunks(prepared, scheme, refined, freq,
-                                                         class_table))
+                    identical = _IdenticalPairs(prepared, scheme, refined, freq, class_table,
+                                                0 if exhaustive else IDENTICAL_CACHE_PAIRS)
+                    hist = frequency.refine_histogram(hist, refined,
+                                                      identical.histogram_chunks())
                     diagnostics["frequency_segments"] = [prepared.layout.names[s]
                                                          for s in tf_segments]
                 model = scoring.fit_context_model(
@@ -397,13 +402,12 @@ def link_extracts(extracts: Sequence[Extract], threshold: float | None = None,
             right = second.right.astype(np.int64)
             codes = second.codes
         if refined is not None:
-            codes = refined.refine(codes, frequency.pair_bins(freq, len(refined.n_identical),
-                                                              left))
+            codes = refined.refine(codes, frequency.record_bins(freq, len(refined.n_identical)),
+                                   left)
             if not exhaustive:
                 # Pairs identical on a value need not share an LSH key.
-                left, right, codes = _add_identical_pairs(
-                    left, right, codes, prepared, scheme, refined, freq, class_table,
-                    keep_refined)
+                left, right, codes = _add_identical_pairs(left, right, codes, identical,
+                                                          keep_refined, n)
         prob = model.posterior[class_table[prepared.group[left], prepared.group[right]], codes]
         # Every scored pair's probability counts towards the expected number
         # of people; the clustering only needs those with some evidence
@@ -511,17 +515,23 @@ def _frequency_segments(stats: scoring.SegmentStats) -> list[int]:
     return [s for s in range(len(stats.bits)) if s not in skip]
 
 
-def _identical_chunks(prepared: PreparedRecords, scheme: LevelScheme,
+def _identical_scored(prepared: PreparedRecords, scheme: LevelScheme,
                       refined: frequency.RefinedScheme, freq: frequency.ValueFrequencies,
                       class_table: np.ndarray
-                      ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
-    """``(class, base code, refined code, weight)`` of the pairs identical on a value."""
-    for left, right, weight, _complete in frequency.identical_pairs(freq):
+                      ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                          np.ndarray, np.ndarray, bool]]:
+    """Chunks of the pairs identical on a value (:func:`frequency.identical_pairs`), scored.
+
+    Yields:
+        ``(left, right, class, base code, refined code, weight, complete)``.
+    """
+    bins = frequency.record_bins(freq, len(refined.n_identical))
+    for left, right, weight, complete in frequency.identical_pairs(freq):
         base = similarity.pair_patterns(prepared.words, prepared.counts, prepared.layout,
                                         scheme, left, right)
-        codes = refined.refine(base, frequency.pair_bins(freq, len(refined.n_identical), left))
+        codes = refined.refine(base, bins, left)
         cls = class_table[prepared.group[left], prepared.group[right]]
-        yield cls, base, codes, weight
+        yield left, right, cls, base, codes, weight, complete
 
 
 def _base_keep(keep: np.ndarray, refined: frequency.RefinedScheme) -> np.ndarray:
@@ -533,40 +543,65 @@ def _base_keep(keep: np.ndarray, refined: frequency.RefinedScheme) -> np.ndarray
     return out
 
 
+class _IdenticalPairs:
+    """The pairs identical on a value, scored once for the model and, within a
+    budget, kept for the selection (scoring them again took a tenth of a
+    100k x 100k link).
+
+    Args:
+        cache_limit: most complete pairs kept (12 bytes each); 0 keeps none.
+    """
+
+    def __init__(self, prepared: PreparedRecords, scheme: LevelScheme,
+                 refined: frequency.RefinedScheme, freq: frequency.ValueFrequencies,
+                 class_table: np.ndarray, cache_limit: int) -> None:
+        self._source = (prepared, scheme, refined, freq, class_table)
+        self._limit = cache_limit
+        self._cache: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] | None = None
+
+    def histogram_chunks(self) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+        """``(class, base code, refined code, weight)`` of every pair (for the histogram)."""
+        cache: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] | None = \
+            [] if self._limit > 0 else None
+        kept = 0
+        for left, right, cls, base, codes, weight, complete in _identical_scored(*self._source):
+            if cache is not None and complete:
+                kept += len(left)
+                if kept > self._limit:
+                    cache = None
+                else:
+                    cache.append((left.astype(np.int32), right.astype(np.int32),
+                                  cls.astype(np.int32), codes.astype(np.int32)))
+            yield cls, base, codes, weight
+        self._cache = cache
+
+    def complete_chunks(self) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+        """``(left, right, class, refined code)`` of the pairs that may be selected."""
+        if self._cache is not None:
+            yield from self._cache
+            return
+        for left, right, cls, _base, codes, _weight, complete in _identical_scored(
+                *self._source):
+            if complete:  # sampled pairs stand for others; they are never selected
+                yield left, right, cls, codes
+
+
 def _add_identical_pairs(left: np.ndarray, right: np.ndarray, codes: np.ndarray,
-                         prepared: PreparedRecords, scheme: LevelScheme,
-                         refined: frequency.RefinedScheme, freq: frequency.ValueFrequencies,
-                         class_table: np.ndarray, keep: np.ndarray
+                         identical: _IdenticalPairs, keep: np.ndarray, n_records: int
                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The selected pairs plus kept pairs identical on a value, each pair once."""
     parts_l, parts_r, parts_c = [np.asarray(left, np.int64)], [np.asarray(right, np.int64)], \
         [np.asarray(codes, np.int64)]
-    for cls, _base, rcodes, _weight, il, ir in _identical_selected(prepared, scheme, refined,
-                                                                   freq, class_table):
+    for il, ir, cls, rcodes in identical.complete_chunks():
         sel = keep[cls, rcodes]
-        parts_l.append(il[sel])
-        parts_r.append(ir[sel])
-        parts_c.append(rcodes[sel])
+        parts_l.append(il[sel].astype(np.int64))
+        parts_r.append(ir[sel].astype(np.int64))
+        parts_c.append(rcodes[sel].astype(np.int64))
     all_l, all_r = np.concatenate(parts_l), np.concatenate(parts_r)
     all_c = np.concatenate(parts_c)
     lo, hi = np.minimum(all_l, all_r), np.maximum(all_l, all_r)
-    _, first = np.unique(lo * prepared.words.shape[0] + hi, return_index=True)
+    _, first = np.unique(lo * n_records + hi, return_index=True)
     return lo[first], hi[first], all_c[first]
-
-
-def _identical_selected(prepared: PreparedRecords, scheme: LevelScheme,
-                        refined: frequency.RefinedScheme, freq: frequency.ValueFrequencies,
-                        class_table: np.ndarray
-                        ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
-                                            np.ndarray, np.ndarray]]:
-    for left, right, weight, complete in frequency.identical_pairs(freq):
-        if not complete:
-            continue
-        base = similarity.pair_patterns(prepared.words, prepared.counts, prepared.layout,
-                                        scheme, left, right)
-        codes = refined.refine(base, frequency.pair_bins(freq, len(refined.n_identical), left))
-        cls = class_table[prepared.group[left], prepared.group[right]]
-        yield cls, base, codes, weight, left, right
 
 
 def _all_identical_patterns(scheme: LevelScheme | frequency.RefinedScheme) -> np.ndarray:

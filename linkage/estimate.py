@@ -389,8 +389,6 @@ def fit_model(
             table); IRLS then converges in a few iterations instead of ~10.
             The optimum does not depend on it.
     """
-    import statsmodels.api as sm  # heavy; imported on first use
-
     m = table.nlists
     y_all = table.counts()
     nstar = _nstar(m, y_all)
@@ -403,6 +401,8 @@ def fit_model(
     if beta is not None:
         mu = y.astype(float)
     else:
+        import statsmodels.api as sm  # heavy (~1 s); closed-form fits never need it
+
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
@@ -492,8 +492,6 @@ def stepwise_fit(
     Raises:
         EstimationError: if no finite estimate exists.
     """
-    from scipy import stats
-
     m = table.nlists
     model = _require_main_effects(table)
     starts = starts or {}
@@ -503,8 +501,10 @@ def stepwise_fit(
     if path is not None:
         path.append(current)
     pairs = [(1 << i) | (1 << j) for i in range(m) for j in range(i + 1, m)]
-    if pthresh <= 0:
+    if pthresh <= 0 or m == 2:
+        # Two lists: their interaction would leave the unseen cell unidentified.
         return current
+    from scipy import stats  # slow to import; two-list tables never need it
     if pthresh >= 1:
         full = model | frozenset(pairs)
         if check_model(table, full) == 0:

@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from tiplink.linkage.similarity import LevelScheme, PatternCodes, SegmentLayout
@@ -128,19 +129,24 @@ class RefinedScheme(PatternCodes):
         """Boolean, per level: the segment is identical in both records."""
         return levels < np.asarray(self.n_identical, dtype=np.int64)[None, :]
 
-    def refine(self, base_codes: np.ndarray, bins: np.ndarray) -> np.ndarray:
+    def refine(self, base_codes: np.ndarray, bins: np.ndarray,
+               rows: np.ndarray | None = None) -> np.ndarray:
         """Refined codes of pairs.
 
         Args:
             base_codes: the pairs' codes on the base scheme.
             bins: ``(n_pairs, n_segments)`` frequency bin of either record's
-                value per segment (only read where the segment is identical).
+                value per segment (only read where the segment is identical);
+                with ``rows``, per *record* instead (:func:`record_bins`).
+            rows: each pair's row of ``bins`` (its left record), so the
+                per-pair bins need not be gathered.
         """
-        levels = self.base.decode(base_codes)
-        shift = np.asarray(self.n_identical, dtype=np.int64)[None, :] - 1
-        same = levels == 0
-        refined = np.where(same, np.minimum(bins, shift), levels + shift)
-        return self.encode(refined)
+        base_codes = np.asarray(base_codes, dtype=np.int64)
+        if rows is None:
+            rows = np.arange(len(base_codes), dtype=np.int64)
+        return _refine_codes(base_codes, np.asarray(rows, dtype=np.int64),
+                             np.ascontiguousarray(bins, dtype=np.int64),
+                             self.base.radix, np.asarray(self.n_identical, dtype=np.int64) - 1)
 
     def base_of_codes(self, codes: np.ndarray) -> np.ndarray:
         """Base-scheme codes of refined codes."""
@@ -156,13 +162,39 @@ def refined_scheme(base: LevelScheme, segments: Sequence[int],
     return RefinedScheme(base, tuple(k))
 
 
-def pair_bins(freq: ValueFrequencies, n_segments: int, left: np.ndarray) -> np.ndarray:
-    """``(n_pairs, n_segments)`` frequency bins of the left records' values.
+@numba.njit(cache=True, nogil=True, parallel=True)
+def _refine_codes(base_codes: np.ndarray, rows: np.ndarray, bins: np.ndarray,
+                  base_radix: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    out = np.empty(base_codes.shape[0], dtype=np.int64)
+    for i in numba.prange(base_codes.shape[0]):
+        rest = base_codes[i]
+        code = 0
+        mult = 1
+        for s in range(base_radix.shape[0]):
+            level = rest % base_radix[s]
+            rest //= base_radix[s]
+            refined = min(bins[rows[i], s], shift[s]) if level == 0 else level + shift[s]
+            code += refined * mult
+            mult *= base_radix[s] + shift[s]
+        out[i] = code
+    return out
+
+
+def record_bins(freq: ValueFrequencies, n_segments: int) -> np.ndarray:
+    """``(n_records, n_segments)`` frequency bin of each record's value per segment.
 
     For a pair identical on a segment both records carry the same value, so
-    the left record's bin is the pair's. Segments without frequency levels
-    get bin 0.
+    either record's bin is the pair's. Segments without frequency levels get
+    bin 0.
     """
+    out = np.zeros((freq.value.shape[0], n_segments), dtype=np.int64)
+    if len(freq.segments):
+        out[:, list(freq.segments)] = frequency_bin(freq.size)
+    return out
+
+
+def pair_bins(freq: ValueFrequencies, n_segments: int, left: np.ndarray) -> np.ndarray:
+    """``(n_pairs, n_segments)`` frequency bins of the left records' values."""
     out = np.zeros((len(left), n_segments), dtype=np.int64)
     if len(freq.segments):
         out[:, list(freq.segments)] = frequency_bin(freq.size[left])
@@ -214,6 +246,12 @@ def identical_pairs(freq: ValueFrequencies, group_cap: int = GROUP_PAIR_CAP,
 
         pairs_per_group = sizes * (sizes - 1) // 2
         small = (sizes >= 2) & (pairs_per_group <= group_cap)
+        # Groups of one size are expanded together; sizes are gathered into
+        # chunks of about ``chunk`` pairs (hundreds of sizes would otherwise
+        # make as many small chunks, each paying the per-chunk overhead).
+        pending_left: list[np.ndarray] = []
+        pending_right: list[np.ndarray] = []
+        pending = 0
         for size in np.unique(sizes[small]):
             group_starts = starts[small & (sizes == size)]
             per_chunk = max(1, chunk // int(size * (size - 1) // 2))
@@ -221,7 +259,16 @@ def identical_pairs(freq: ValueFrequencies, group_cap: int = GROUP_PAIR_CAP,
                 block = group_starts[lo:lo + per_chunk]
                 members = order[block[:, None] + np.arange(size)[None, :]]
                 left, right = _pairs_of_groups(members, int(size))
-                yield from emit(left, right, np.ones(len(left)), True)
+                pending_left.append(left)
+                pending_right.append(right)
+                pending += len(left)
+                if pending >= chunk:
+                    left, right = np.concatenate(pending_left), np.concatenate(pending_right)
+                    pending_left, pending_right, pending = [], [], 0
+                    yield from emit(left, right, np.ones(len(left)), True)
+        if pending:
+            left, right = np.concatenate(pending_left), np.concatenate(pending_right)
+            yield from emit(left, right, np.ones(len(left)), True)
         for g in np.nonzero(pairs_per_group > group_cap)[0]:
             members = order[starts[g]:starts[g] + sizes[g]]
             a = rng.integers(0, sizes[g], size=group_cap)

@@ -171,3 +171,29 @@ def test_choose_scheme_gives_containment_to_the_smaller_identifying_segments() -
     plain = scoring.choose_scheme(stats, containment=False)
     assert plain.measures is None
     assert plain.n_cuts[1] == len(scoring.MEDIUM_CUTS)
+
+
+def test_monotone_ratio_pools_violators_and_keeps_chain_mass() -> None:
+    u = np.array([0.001, 0.01, 0.05, 0.1, 0.8, 0.039])
+    # A "match" distribution peaked on a middle band: m/u rises from level 1 to 2.
+    m = np.array([0.05, 0.05, 0.6, 0.2, 0.05, 0.05])
+    out = scoring.monotone_ratio(m, u, 1, 5)
+    ratio = out[1:5] / u[1:5]
+    assert np.all(np.diff(ratio) <= 1e-12)  # non-increasing along the chain
+    assert np.isclose(out.sum(), 1.0)
+    assert np.isclose(out[1:5].sum(), m[1:5].sum())  # the chain keeps its mass
+    assert out[0] == m[0] and out[5] == m[5]  # levels outside the chain untouched
+    already = np.array([0.3, 0.3, 0.2, 0.1, 0.05, 0.05])
+    assert np.allclose(scoring.monotone_ratio(already / already.sum(), u, 1, 5),
+                       already / already.sum())
+
+
+def test_dice_chain_skips_identical_and_containment_levels() -> None:
+    from tiplink.linkage import frequency
+
+    base = similarity.LevelScheme.build([(0.9, 0.8), (1.0, 0.9, 0.8)], measures=[0, 2])
+    assert scoring.dice_chain(base, 0) == (1, 4)  # levels: identical, 0.9, 0.8, below | missing
+    assert scoring.dice_chain(base, 1) == (2, 5)  # identical, contained, 0.9, 0.8, below
+    refined = frequency.refined_scheme(base, [0, 1], n_bins=3)
+    assert scoring.dice_chain(refined, 0) == (3, 6)
+    assert scoring.dice_chain(refined, 1) == (4, 7)

@@ -47,7 +47,9 @@ SAMPLE_PAIRS_MAX = 40_000_000
 SAMPLE_CHUNK = 4_000_000
 #: Most identical-on-a-value pairs kept between the model and the selection
 #: (12 bytes each); beyond that they are enumerated and scored again.
-IDENTICAL_CACHE_PAIRS = 40_000_000
+IDENTICAL_CACHE_PAIRS = 20_000_000
+#: Selected pairs scored at once (bounds memory).
+SCORE_CHUNK = 4_000_000
 #: Below this many pairs a single-similarity model cannot be fitted; the
 #: engine then links at a conventional Dice cut.
 SMALL_PAIRS = 200_000
@@ -389,34 +391,58 @@ def link_extracts(extracts: Sequence[Extract], threshold: float | None = None,
         keep_refined = keep
         if refined is not None:
             keep = _base_keep(keep, refined)
+        # Every scored pair's probability counts towards the expected number
+        # of people; the clustering only needs those with some evidence
+        # (selection runs on base patterns, and at 1M records nine in ten of
+        # the pairs it keeps have refined probabilities below the cut). So
+        # each batch of pairs adds to the expectation and is then thinned.
+        expectation = (scoring.EntityExpectation(n)
+                       if match_cut is None and model.method.startswith("fellegi-sunter")
+                       else None)
+        min_prob = min(MIN_EVIDENCE, cut)
+        parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        record_bins = (frequency.record_bins(freq, len(refined.n_identical))
+                       if refined is not None and freq is not None else None)
+
+        def score(all_left: np.ndarray, all_right: np.ndarray, all_codes: np.ndarray,
+                  refined_codes: bool = False) -> None:
+            for at in range(0, len(all_left), SCORE_CHUNK):  # slices bound the temporaries
+                batch_left = all_left[at:at + SCORE_CHUNK]
+                batch_right = all_right[at:at + SCORE_CHUNK]
+                codes = all_codes[at:at + SCORE_CHUNK]
+                if refined is not None and not refined_codes:
+                    codes = refined.refine(codes, record_bins, batch_left)
+                prob = model.posterior[class_table[prepared.group[batch_left],
+                                                   prepared.group[batch_right]], codes]
+                if expectation is not None:
+                    expectation.add(batch_left, batch_right, prob)
+                evident = prob >= min_prob
+                parts.append((batch_left[evident].astype(np.int64),
+                              batch_right[evident].astype(np.int64), prob[evident]))
+
         if exhaustive:
-            left, right, codes = similarity.all_pairs_select(
+            score(*similarity.all_pairs_select(
                 prepared.words, prepared.counts, prepared.layout, scheme, prepared.group,
-                class_table, keep)
+                class_table, keep))
         else:
             # Pass 2 over the tables: keep the pairs with some evidence.
             second = similarity.scan_tables(
                 prepared.words, prepared.counts, prepared.layout, scheme, prepared.group,
                 class_table, len(class_names), keys, keep, count=False)
-            left = second.left.astype(np.int64)
-            right = second.right.astype(np.int64)
-            codes = second.codes
-        if refined is not None:
-            codes = refined.refine(codes, frequency.record_bins(freq, len(refined.n_identical)),
-                                   left)
-            if not exhaustive:
-                # Pairs identical on a value need not share an LSH key.
-                left, right, codes = _add_identical_pairs(left, right, codes, identical,
-                                                          keep_refined, n)
-        prob = model.posterior[class_table[prepared.group[left], prepared.group[right]], codes]
-        # Every scored pair's probability counts towards the expected number
-        # of people; the clustering only needs those with some evidence
-        # (selection ran on base patterns, and at 1M records nine in ten of
-        # the pairs it kept have refined probabilities below the cut).
-        target = (scoring.expected_entities(n, left, right, prob)
-                  if match_cut is None and model.method.startswith("fellegi-sunter") else None)
-        evident = prob >= min(MIN_EVIDENCE, cut)
-        left, right, prob = left[evident], right[evident], prob[evident]
+            score(second.left, second.right, second.codes)
+            del second
+            if identical is not None:
+                # Pairs identical on a value need not share an LSH key; those
+                # that do were scored in pass 2.
+                for il, ir, cls, rcodes in identical.complete_chunks():
+                    sel = keep_refined[cls, rcodes]
+                    sel[sel] = ~blocking.pairs_collide(keys, il[sel], ir[sel])
+                    score(il[sel], ir[sel], rcodes[sel], refined_codes=True)
+        left = np.concatenate([p[0] for p in parts])
+        right = np.concatenate([p[1] for p in parts])
+        prob = np.concatenate([p[2] for p in parts])
+        del parts
+        target = expectation.value() if expectation is not None else None
         timings["select_s"] = time.perf_counter() - t0
         diagnostics["scored_pairs"] = len(left)
         diagnostics["linked_pairs"] = int((prob > 0.5).sum())
@@ -584,24 +610,6 @@ class _IdenticalPairs:
                 *self._source):
             if complete:  # sampled pairs stand for others; they are never selected
                 yield left, right, cls, codes
-
-
-def _add_identical_pairs(left: np.ndarray, right: np.ndarray, codes: np.ndarray,
-                         identical: _IdenticalPairs, keep: np.ndarray, n_records: int
-                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The selected pairs plus kept pairs identical on a value, each pair once."""
-    parts_l, parts_r, parts_c = [np.asarray(left, np.int64)], [np.asarray(right, np.int64)], \
-        [np.asarray(codes, np.int64)]
-    for il, ir, cls, rcodes in identical.complete_chunks():
-        sel = keep[cls, rcodes]
-        parts_l.append(il[sel].astype(np.int64))
-        parts_r.append(ir[sel].astype(np.int64))
-        parts_c.append(rcodes[sel].astype(np.int64))
-    all_l, all_r = np.concatenate(parts_l), np.concatenate(parts_r)
-    all_c = np.concatenate(parts_c)
-    lo, hi = np.minimum(all_l, all_r), np.maximum(all_l, all_r)
-    _, first = np.unique(lo * n_records + hi, return_index=True)
-    return lo[first], hi[first], all_c[first]
 
 
 def _all_identical_patterns(scheme: LevelScheme | frequency.RefinedScheme) -> np.ndarray:

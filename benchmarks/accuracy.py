@@ -261,6 +261,7 @@ def run_anonlink(data: Dataset, work: Path, threshold: float = 0.8) -> pd.DataFr
 
 
 def run_plaintext(data: Dataset) -> pd.DataFrame:
+    """recordlinkage on the plaintext: blocks, comparisons, ECM, connected components."""
     import recordlinkage
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
@@ -280,11 +281,16 @@ def run_plaintext(data: Dataset) -> pd.DataFrame:
         blocks = ["given_name", "family_name", "date_of_birth"]
         strings = ["given_name", "family_name", "place_of_origin"]
         exact = ["date_of_birth", "sex", "nationality"]
+    # An empty field is missing, not an agreement: recordlinkage scores two
+    # equal empty strings as a match, and with sex, nationality and date of
+    # birth often empty that chained most of the registers together.
+    compared = list(dict.fromkeys(strings + exact))
+    allrec[compared] = allrec[compared].replace("", np.nan)
     index = None
     for column in blocks:
         indexer = recordlinkage.Index()
         indexer.block(column)
-        nonempty = allrec[allrec[column] != ""]
+        nonempty = allrec[allrec[column].notna()]
         pairs = indexer.index(nonempty)
         index = pairs if index is None else index.union(pairs)
     compare = recordlinkage.Compare()
@@ -293,8 +299,7 @@ def run_plaintext(data: Dataset) -> pd.DataFrame:
     for column in exact:
         compare.exact(column, column, label=column + "_exact")
     features = compare.compute(index, allrec)
-    classifier = recordlinkage.ECMClassifier(binarize=0.5)
-    matches = classifier.fit_predict(features)
+    matches = recordlinkage.ECMClassifier(binarize=0.5).fit_predict(features)
     left = matches.get_level_values(0).to_numpy()
     right = matches.get_level_values(1).to_numpy()
     n = len(allrec)

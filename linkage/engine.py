@@ -46,7 +46,7 @@ SAMPLE_PAIRS_MAX = 40_000_000
 #: Sampled pairs handled at once (bounds memory).
 SAMPLE_CHUNK = 4_000_000
 #: Most identical-on-a-value pairs kept between the model and the selection
-#: (12 bytes each); beyond that they are enumerated and scored again.
+#: (16 bytes each); beyond that they are enumerated and scored again.
 IDENTICAL_CACHE_PAIRS = 20_000_000
 #: Selected pairs scored at once (bounds memory).
 SCORE_CHUNK = 4_000_000
@@ -575,7 +575,7 @@ class _IdenticalPairs:
     100k x 100k link).
 
     Args:
-        cache_limit: most complete pairs kept (12 bytes each); 0 keeps none.
+        cache_limit: most complete pairs kept (16 bytes each); 0 keeps none.
     """
 
     def __init__(self, prepared: PreparedRecords, scheme: LevelScheme,

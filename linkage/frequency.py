@@ -195,10 +195,7 @@ def record_bins(freq: ValueFrequencies, n_segments: int) -> np.ndarray:
 
 def pair_bins(freq: ValueFrequencies, n_segments: int, left: np.ndarray) -> np.ndarray:
     """``(n_pairs, n_segments)`` frequency bins of the left records' values."""
-    out = np.zeros((len(left), n_segments), dtype=np.int64)
-    if len(freq.segments):
-        out[:, list(freq.segments)] = frequency_bin(freq.size[left])
-    return out
+    return record_bins(freq, n_segments)[np.asarray(left, dtype=np.int64)]
 
 
 def _pairs_of_groups(members: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:

@@ -631,7 +631,7 @@ def monotone_ratio(m: np.ndarray, u: np.ndarray, start: int, stop: int) -> np.nd
     """
     if stop - start < 2:
         return m
-    from scipy.optimize import isotonic_regression
+    from scipy.optimize import isotonic_regression  # slow to import; only EM needs it
 
     fitted = isotonic_regression(m[start:stop] / u[start:stop], weights=u[start:stop],
                                  increasing=False).x

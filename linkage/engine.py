@@ -401,8 +401,7 @@ def link_extracts(extracts: Sequence[Extract], threshold: float | None = None,
                        else None)
         min_prob = min(MIN_EVIDENCE, cut)
         parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        record_bins = (frequency.record_bins(freq, len(refined.n_identical))
-                       if refined is not None and freq is not None else None)
+        record_bins = identical.record_bins if identical is not None else None
 
         def score(all_left: np.ndarray, all_right: np.ndarray, all_codes: np.ndarray,
                   refined_codes: bool = False) -> None:
@@ -543,7 +542,7 @@ def _frequency_segments(stats: scoring.SegmentStats) -> list[int]:
 
 def _identical_scored(prepared: PreparedRecords, scheme: LevelScheme,
                       refined: frequency.RefinedScheme, freq: frequency.ValueFrequencies,
-                      class_table: np.ndarray
+                      class_table: np.ndarray, bins: np.ndarray
                       ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
                                           np.ndarray, np.ndarray, bool]]:
     """Chunks of the pairs identical on a value (:func:`frequency.identical_pairs`), scored.
@@ -551,7 +550,6 @@ def _identical_scored(prepared: PreparedRecords, scheme: LevelScheme,
     Yields:
         ``(left, right, class, base code, refined code, weight, complete)``.
     """
-    bins = frequency.record_bins(freq, len(refined.n_identical))
     for left, right, weight, complete in frequency.identical_pairs(freq):
         base = similarity.pair_patterns(prepared.words, prepared.counts, prepared.layout,
                                         scheme, left, right)
@@ -581,7 +579,9 @@ class _IdenticalPairs:
     def __init__(self, prepared: PreparedRecords, scheme: LevelScheme,
                  refined: frequency.RefinedScheme, freq: frequency.ValueFrequencies,
                  class_table: np.ndarray, cache_limit: int) -> None:
-        self._source = (prepared, scheme, refined, freq, class_table)
+        #: Frequency bin of every record's value per segment (refines codes).
+        self.record_bins = frequency.record_bins(freq, len(refined.n_identical))
+        self._source = (prepared, scheme, refined, freq, class_table, self.record_bins)
         self._limit = cache_limit
         self._cache: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] | None = None
 

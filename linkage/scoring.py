@@ -471,10 +471,10 @@ def fit_context_model(hist: np.ndarray, scheme: LevelScheme, context: Sequence[i
 
     Fixing ``m = u`` on the missing level ("missing is ignorable"; on the
     synthetic registers the true rates agree to within 0.3 points) is an
-    option: on nine 5k-100k sets it left F1 about equal (+0.003) and moved
-    the mean absolute people error from 1.96% to 2.15% and the mean
-    capture-history error from 11.7% to 11.9%, and at 1M it gave +13.8%
-    instead of +14.8%; the default lets EM estimate it.
+    option: on the seven sets of ``benchmarks/model_variants.py`` it gave
+    F1 +0.002, mean absolute people error 1.37% instead of 1.57% but mean
+    capture-history error 8.58% instead of 8.38% (and at 1M +13.8% instead
+    of +14.8%); the default lets EM estimate it.
 
     Non-matches: the context segments ``g`` (sex, nationality, place:
     :meth:`SegmentStats.context_segments`) are modelled jointly, per pair

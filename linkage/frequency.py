@@ -193,11 +193,6 @@ def record_bins(freq: ValueFrequencies, n_segments: int) -> np.ndarray:
     return out
 
 
-def pair_bins(freq: ValueFrequencies, n_segments: int, left: np.ndarray) -> np.ndarray:
-    """``(n_pairs, n_segments)`` frequency bins of the left records' values."""
-    return record_bins(freq, n_segments)[np.asarray(left, dtype=np.int64)]
-
-
 def _pairs_of_groups(members: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     """All pairs within each row of ``members`` (``(m, size)`` record indices)."""
     iu, ju = np.triu_indices(size, k=1)

@@ -74,14 +74,15 @@ def test_refined_histogram_is_the_exact_histogram_of_refined_codes() -> None:
         for left, right, weight, complete in frequency.identical_pairs(freq):
             assert complete and np.all(left < right)
             codes = similarity.pair_patterns(words, counts, layout, base, left, right)
-            bins = frequency.pair_bins(freq, 2, left)
-            yield table[group[left], group[right]], codes, refined.refine(codes, bins), weight
+            bins = frequency.record_bins(freq, 2)
+            yield table[group[left], group[right]], codes, refined.refine(codes, bins, left), \
+                weight
 
     got = frequency.refine_histogram(hist.astype(np.float64), refined, chunks())
     # Reference: every pair, refined one by one.
     i, j = np.triu_indices(n, k=1)
     codes = similarity.pair_patterns(words, counts, layout, base, i, j)
-    ref_codes = refined.refine(codes, frequency.pair_bins(freq, 2, i))
+    ref_codes = refined.refine(codes, frequency.record_bins(freq, 2)[i])  # per-pair bins
     expected = np.zeros_like(got)
     np.add.at(expected, (table[group[i], group[j]], ref_codes), 1.0)
     assert np.array_equal(got, expected)

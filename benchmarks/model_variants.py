@@ -16,12 +16,20 @@ Variants:
 * ``no monotone``: without the monotone likelihood-ratio constraint;
 * ``ignorable missing``: ``m = u`` on the missing level;
 * ``evidence 0.01``: pairs with posterior >= 0.01 (not 0.02) go to the
-  people expectation and the clustering.
+  people expectation and the clustering;
+* ``outside sample 4M``: the random sample of pairs outside the LSH
+  candidates fixed at its floor of 4M pairs instead of 40 per record (the
+  same below 100k records; it matters at 1M).
 
 Usage::
 
     python benchmarks/model_variants.py [--seeds 7,11] [--case-seeds 1,2]
-        [--scale 10000,100000] [--json OUT]
+        [--scale 10000,100000] [--variants default,no monotone] [--json OUT]
+
+At 1M records (about 1.5 min per variant)::
+
+    python benchmarks/model_variants.py --seeds '' --case-seeds '' --scale 1000000 \
+        --variants 'default,no monotone,outside sample 4M'
 """
 
 from __future__ import annotations
@@ -64,6 +72,7 @@ VARIANTS: dict[str, Callable[[], contextlib.AbstractContextManager]] = {
     "no monotone": _model_options(monotone=False),
     "ignorable missing": _model_options(ignorable_missing=True),
     "evidence 0.01": lambda: mock.patch.object(engine, "MIN_EVIDENCE", 0.01),
+    "outside sample 4M": lambda: mock.patch.object(engine, "SAMPLE_PER_RECORD", 0),
 }
 
 
@@ -97,8 +106,13 @@ def main() -> int:
     parser.add_argument("--seeds", default="7,11")
     parser.add_argument("--case-seeds", default="1,2")
     parser.add_argument("--scale", default="", help="cached curve sizes, e.g. 10000,100000")
+    parser.add_argument("--variants", default=",".join(VARIANTS),
+                        help="comma-separated names of the variants to run")
     parser.add_argument("--json", type=Path, help="also write every row here")
     args = parser.parse_args()
+    unknown = set(args.variants.split(",")) - set(VARIANTS)
+    if unknown:
+        parser.error(f"unknown variant(s): {', '.join(sorted(unknown))}")
 
     def ints(text: str) -> list[int]:
         return [int(x) for x in text.split(",") if x]
@@ -109,8 +123,8 @@ def main() -> int:
         truth = pd.read_csv(directory / "truth.csv", dtype=str)
         person = {(p, r): x for p, r, x in
                   truth[["party", "record_id", "person_id"]].itertuples(index=False)}
-        for variant, patch in VARIANTS.items():
-            with patch():
+        for variant in args.variants.split(","):
+            with VARIANTS[variant]():
                 result = engine.link_extracts(extracts)
             scores = evaluate(Dataset(name, "victim", {}, person), result.clusters)
             rows.append({"data": name, "variant": variant, **scores})

@@ -60,29 +60,6 @@ def all_pairs_histogram(words, counts, cuts, group, pair_class, n_classes, n_pat
     return partial.sum(axis=0)
 
 
-@numba.njit(parallel=True, cache=True)
-def all_pairs_select(words, counts, cuts, group, pair_class, keep, n_chunks, cap):
-    n = words.shape[0]
-    out_i = np.empty((n_chunks, cap), dtype=np.int64)
-    out_j = np.empty((n_chunks, cap), dtype=np.int64)
-    out_p = np.empty((n_chunks, cap), dtype=np.int64)
-    found = np.zeros(n_chunks, dtype=np.int64)
-    for c in prange(n_chunks):
-        f = 0
-        for i in range(c, n, n_chunks):
-            row = pair_class[group[i]]
-            for j in range(i + 1, n):
-                code = pattern(words, counts, cuts, i, j)
-                if keep[row[group[j]], code]:
-                    if f < cap:
-                        out_i[c, f] = i
-                        out_j[c, f] = j
-                        out_p[c, f] = code
-                    f += 1
-        found[c] = f
-    return out_i, out_j, out_p, found
-
-
 @numba.njit(cache=True, nogil=True)
 def table_histogram(fingerprints, table, order, starts, ends, first_bucket, words, counts, cuts,
                     group, pair_class, hist, store, out_l, out_r, out_p, count):
@@ -150,9 +127,11 @@ def table_histogram(fingerprints, table, order, starts, ends, first_bucket, word
 
 
 @numba.njit(parallel=True, cache=True)
-def rows_select(words, counts, cuts, group, pair_class, keep, rows, n_chunks, cap):
-    # Each record of ``rows`` against every other record (a pair of two rows
-    # appears twice); pairs whose (class, pattern) is marked in ``keep``.
+def rows_select(words, counts, cuts, group, pair_class, keep, rows, upper, n_chunks, cap):
+    # Each record of ``rows`` against every other record (``upper``: only the
+    # records after it, so with every row each pair appears once; otherwise a
+    # pair of two rows appears twice); pairs whose (class, pattern) is marked
+    # in ``keep``, as (smaller index, larger index, code).
     n = words.shape[0]
     out_i = np.empty((n_chunks, cap), dtype=np.int64)
     out_j = np.empty((n_chunks, cap), dtype=np.int64)
@@ -163,7 +142,7 @@ def rows_select(words, counts, cuts, group, pair_class, keep, rows, n_chunks, ca
         for q in range(c, rows.shape[0], n_chunks):
             i = rows[q]
             row = pair_class[group[i]]
-            for j in range(n):
+            for j in range(i + 1 if upper else 0, n):
                 if j == i:
                     continue
                 code = pattern(words, counts, cuts, i, j)
@@ -248,7 +227,7 @@ def kernels_for(bounds: tuple[int, ...], n_cuts: tuple[int, ...],
     ``1990-04-12``); that level's cut is a placeholder.
 
     The module has ``pair_patterns(words, counts, cuts, left, right)``,
-    ``all_pairs_histogram(...)`` and ``all_pairs_select(...)``.
+    ``all_pairs_histogram(...)`` and ``rows_select(...)``.
     """
     if measures is None:
         measures = (0,) * len(n_cuts)

@@ -542,6 +542,23 @@ def all_pairs_histogram(words: np.ndarray, counts: np.ndarray, layout: SegmentLa
                                        n_classes, scheme.n_patterns, n_chunks)
 
 
+def _select(words: np.ndarray, counts: np.ndarray, layout: SegmentLayout,
+            scheme: LevelScheme, group: np.ndarray, pair_class: np.ndarray,
+            keep: np.ndarray, rows: np.ndarray, upper: bool, n_chunks: int, cap: int
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The kernel's ``rows_select``, with its output buffers grown until they fit."""
+    kernels = _kernels(layout, scheme)
+    while True:
+        oi, oj, op, found = kernels.rows_select(words, counts, scheme.cuts, group, pair_class,
+                                                keep, rows, upper, n_chunks, cap)
+        if found.max(initial=0) <= cap:
+            break
+        cap = int(found.max()) + 1
+    return (np.concatenate([oi[c, :found[c]] for c in range(n_chunks)]),
+            np.concatenate([oj[c, :found[c]] for c in range(n_chunks)]),
+            np.concatenate([op[c, :found[c]] for c in range(n_chunks)]))
+
+
 def all_pairs_select(words: np.ndarray, counts: np.ndarray, layout: SegmentLayout,
                      scheme: LevelScheme, group: np.ndarray, pair_class: np.ndarray,
                      keep: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -550,18 +567,10 @@ def all_pairs_select(words: np.ndarray, counts: np.ndarray, layout: SegmentLayou
     Returns:
         ``(left, right, pattern_code)`` ``int64`` arrays.
     """
-    kernels = _kernels(layout, scheme)
     n_chunks = max(1, numba.get_num_threads() * 4)
-    cap = 4 * words.shape[0] // n_chunks + 1024
-    while True:
-        oi, oj, op, found = kernels.all_pairs_select(words, counts, scheme.cuts, group,
-                                                     pair_class, keep, n_chunks, cap)
-        if found.max(initial=0) <= cap:
-            break
-        cap = int(found.max()) + 1
-    return (np.concatenate([oi[c, :found[c]] for c in range(n_chunks)]),
-            np.concatenate([oj[c, :found[c]] for c in range(n_chunks)]),
-            np.concatenate([op[c, :found[c]] for c in range(n_chunks)]))
+    rows = np.arange(words.shape[0], dtype=np.int64)
+    return _select(words, counts, layout, scheme, group, pair_class, keep, rows, True,
+                   n_chunks, 4 * words.shape[0] // n_chunks + 1024)
 
 
 def rows_select(words: np.ndarray, counts: np.ndarray, layout: SegmentLayout,
@@ -575,19 +584,11 @@ def rows_select(words: np.ndarray, counts: np.ndarray, layout: SegmentLayout,
     Returns:
         ``(left, right, pattern_code)`` ``int64``, ``left < right``, each pair once.
     """
-    kernels = _kernels(layout, scheme)
     rows = np.asarray(rows, dtype=np.int64)
     n_chunks = max(1, numba.get_num_threads() * 8)
-    cap = 64 * max(1, len(rows) // n_chunks) + 1024
-    while True:
-        oi, oj, op, found = kernels.rows_select(words, counts, scheme.cuts, group, pair_class,
-                                                keep, rows, n_chunks, cap)
-        if found.max(initial=0) <= cap:
-            break
-        cap = int(found.max()) + 1
-    left = np.concatenate([oi[c, :found[c]] for c in range(n_chunks)])
-    right = np.concatenate([oj[c, :found[c]] for c in range(n_chunks)])
-    codes = np.concatenate([op[c, :found[c]] for c in range(n_chunks)])
+    left, right, codes = _select(words, counts, layout, scheme, group, pair_class, keep, rows,
+                                 False, n_chunks, 64 * max(1, len(rows) // n_chunks) + 1024)
+    # Two query rows meet twice.
     _, first = np.unique(left * words.shape[0] + right, return_index=True)
     return left[first], right[first], codes[first]
 

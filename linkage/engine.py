@@ -24,7 +24,7 @@ import pandas as pd
 
 from tiplink.encoders.extract import Extract
 from tiplink.errors import ExtractError
-from tiplink.linkage import blocking, frequency, scoring, similarity
+from tiplink.linkage import blocking, exclusivity, frequency, scoring, similarity
 from tiplink.linkage.capture import entity_party_sets
 from tiplink.linkage.clustering import Clustering, cluster, cluster_to_count
 from tiplink.linkage.scoring import FSModel
@@ -58,6 +58,15 @@ SMALL_DICE = 0.85
 #: merge while their cross pairs are on average more likely matches than
 #: not (see :mod:`~tiplink.linkage.clustering`).
 MATCH_CUT = 0.5
+#: Range of match-probability cuts searched for the count-matched cut. The
+#: rival adjustment (:mod:`~tiplink.linkage.exclusivity`) lowers the
+#: probabilities of contested pairs, so the cut that gives the expected
+#: number of people sits lower than on pairwise posteriors (0.08-0.11 on the
+#: synthetic registers); a floor of 0.1 held the 10k and 100k sets above
+#: their targets.
+CUT_RANGE = (0.03, 0.5)
+#: Exponent of the rival factor (see :func:`exclusivity.compete`).
+RIVAL_STRENGTH = 0.5
 
 
 @dataclass
@@ -95,7 +104,9 @@ class LinkageResult:
 
 @dataclass(frozen=True)
 class ScoredPairs:
-    """Record pairs with their match probability, as given to the clustering.
+    """Record pairs with their match probability, as given to the clustering
+    (the pairwise posterior with the rival adjustment of
+    :mod:`~tiplink.linkage.exclusivity`, for a fitted model).
 
     Record indices count over all inputs in input order (the row order of
     :attr:`LinkageResult.clusters`). Pairs not listed count as probability 0.
@@ -448,9 +459,15 @@ def link_extracts(extracts: Sequence[Extract], threshold: float | None = None,
     report(0.8)
 
     t0 = time.perf_counter()
+    fitted = threshold is None and model is not None and model.method.startswith("fellegi-sunter")
+    if fitted:
+        # A record's candidate partners in one party compete (a person is
+        # in a register about once); the people target above stays on the
+        # pairwise posteriors.
+        prob = exclusivity.compete(n, left, right, prob, prepared.group, RIVAL_STRENGTH)
+    timings["rivals_s"] = time.perf_counter() - t0
     clustering: Clustering
-    if match_cut is None and threshold is None and model is not None \
-            and model.method.startswith("fellegi-sunter"):
+    if match_cut is None and fitted:
         # Default: the cut whose clustering has the expected number of
         # people. The pair-balanced cut (scoring.balanced_cut) equates
         # expected false and missed *links*; but a missed link in a large
@@ -458,8 +475,9 @@ def link_extracts(extracts: Sequence[Extract], threshold: float | None = None,
         # over-counted people by 3-5% at 5k-10k records. It is the first
         # guess of the search.
         diagnostics["expected_entities"] = target
-        cut, clustering = cluster_to_count(n, left, right, prob, target,
-                                           start=scoring.balanced_cut(prob))
+        low, high = CUT_RANGE
+        cut, clustering = cluster_to_count(n, left, right, prob, target, low=low, high=high,
+                                           start=scoring.balanced_cut(prob, low, high))
     else:
         clustering = cluster(n, left, right, prob, threshold=cut)
     timings["cluster_s"] = time.perf_counter() - t0

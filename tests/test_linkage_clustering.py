@@ -15,7 +15,8 @@ def test_every_record_once_and_pairs_merge() -> None:
     assert len(labels) == 6
     assert labels[0] == labels[1]
     assert labels[5] not in (labels[0], labels[2])
-    # 2-3 and 3-4 link but 2-4 was never compared: mean(0.9, 0.95, 0) < 0.5 -> not one entity
+    # 2-3 and 3-4 link but 2-4 was never compared: logit(0.9) + logit(0.95) + logit(0.01) < 0
+    # -> not one entity
     assert len({labels[2], labels[3], labels[4]}) == 2
     assert result.n_entities == len(set(labels.tolist()))
 
@@ -45,6 +46,31 @@ def test_weak_bridge_between_two_groups_is_outvoted() -> None:
     assert labels[0] == labels[1] == labels[2]
     assert labels[3] == labels[4] == labels[5]
     assert labels[0] != labels[3]
+
+
+def test_a_clear_non_match_outweighs_two_likely_links() -> None:
+    # {0, 1, 2} is one sure person; record 3 is likely the same as 0 and 1
+    # (0.8 each) but clearly not 2 (0.02). Additive p - 1/2 weights merged
+    # it (0.3 + 0.3 - 0.48 > 0); in log-odds the non-match wins
+    # (2 * 1.39 - 3.89 < 0).
+    left = np.array([0, 0, 1, 0, 1, 2])
+    right = np.array([1, 2, 2, 3, 3, 3])
+    result = cluster(4, left, right, np.array([0.99, 0.99, 0.99, 0.8, 0.8, 0.02]))
+    assert result.n_entities == 2
+    assert result.labels[3] != result.labels[0]
+    # Sure links outvote it.
+    result = cluster(4, left, right, np.array([0.99, 0.99, 0.99, 0.99, 0.99, 0.02]))
+    assert result.n_entities == 1
+
+
+def test_merge_weights_are_log_odds_against_the_cut() -> None:
+    from tiplink.linkage.clustering import PROB_FLOOR, merge_weights
+
+    weight, unscored = merge_weights(np.array([0.5, 0.9, 0.0]), 0.5)
+    assert np.allclose(weight, [0.0, np.log(9.0), np.log(PROB_FLOOR / (1 - PROB_FLOOR))])
+    assert unscored == weight[2] < 0
+    # A cut below the floor still makes unscored pairs weigh against merging.
+    assert merge_weights(np.array([0.5]), 0.005)[1] < 0
 
 
 def test_expected_entities_counts_people_not_links() -> None:
@@ -84,7 +110,7 @@ def test_match_bounds_one_link_per_record() -> None:
 @pytest.mark.parametrize("seed", range(6))
 def test_compiled_contraction_matches_the_reference(seed: int) -> None:
     """The compiled contraction (all components at once) makes the reference's clusters."""
-    from tiplink.linkage.clustering import _gaec, _gaec_compiled
+    from tiplink.linkage.clustering import _gaec, _gaec_compiled, merge_weights
 
     rng = np.random.default_rng(seed)
     n = 60
@@ -95,8 +121,9 @@ def test_compiled_contraction_matches_the_reference(seed: int) -> None:
     right = np.array([b for _, b in sorted(pairs)], dtype=np.int64)
     prob = rng.beta(0.6, 0.6, size=len(left))
     for threshold in (0.2, 0.5):
-        roots, merges = _gaec(np.arange(n), left, right, prob, threshold)
-        parent, compiled_merges = _gaec_compiled(n, left, right, prob, threshold)
+        weight, unscored = merge_weights(prob, threshold)
+        roots, merges = _gaec(np.arange(n), left, right, weight, unscored)
+        parent, compiled_merges = _gaec_compiled(n, left, right, weight, unscored)
         assert compiled_merges == merges
         assert [int(parent[v]) for v in range(n)] == [roots[v] for v in range(n)]
         assert merges > 0

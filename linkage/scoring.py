@@ -458,8 +458,7 @@ def fit_context_model(hist: np.ndarray, scheme: LevelScheme, context: Sequence[i
                       max_matches: np.ndarray, max_iter: int = 300, tol: float = 1e-4,
                       smoothing: float = 0.02, start: np.ndarray | None = None,
                       pseudo: float = 1.0, monotone: bool = True,
-                      ignorable_missing: bool = False,
-                      class_m: float | None = None) -> FSModel:
+                      ignorable_missing: bool = False) -> FSModel:
     """Fellegi-Sunter EM with a context-dependent non-match model.
 
     Matches: segments independent (recording errors in a name and in a date
@@ -561,7 +560,6 @@ def fit_context_model(hist: np.ndarray, scheme: LevelScheme, context: Sequence[i
         pooled = w_match.sum(axis=0)
         pooled_non = w_non.sum(axis=0)
         log_m = np.zeros(n_patterns)
-        log_m_class = np.zeros((n_classes, n_patterns))
         m_tables = []
         for s in range(n_seg):
             f = np.bincount(levels[:, s], weights=pooled, minlength=radix[s])
@@ -576,16 +574,7 @@ def fit_context_model(hist: np.ndarray, scheme: LevelScheme, context: Sequence[i
             if monotone and s in free:
                 f = monotone_ratio(f, u_s, *chains[s])
             m_tables.append(f)
-            if class_m is None:
-                log_m += np.log(f[levels[:, s]])
-            else:
-                for c in range(n_classes):
-                    fc = np.bincount(levels[:, s], weights=w_match[c], minlength=radix[s])
-                    fc = fc + class_m * f + 1e-9
-                    fc /= fc.sum()
-                    if monotone and s in free:
-                        fc = monotone_ratio(fc, u_s, *chains[s])
-                    log_m_class[c] += np.log(fc[levels[:, s]])
+            log_m += np.log(f[levels[:, s]])
         log_u = np.empty((n_classes, n_patterns))
         for c in range(n_classes):
             phi = np.bincount(group, weights=w_non[c], minlength=n_groups) + 1e-6
@@ -595,9 +584,7 @@ def fit_context_model(hist: np.ndarray, scheme: LevelScheme, context: Sequence[i
             np.add.at(table, (group, levels[:, s]), pooled_non)
             table /= table.sum(axis=1, keepdims=True)
             log_u += np.log(table[group, levels[:, s]])[None, :]
-        if class_m is not None:
-            log_m = log_m_class
-        log_odds = (np.log(lam) - np.log1p(-lam))[:, None] + log_m - log_u
+        log_odds = (np.log(lam) - np.log1p(-lam))[:, None] + log_m[None, :] - log_u
         new = 1.0 / (1.0 + np.exp(-np.clip(log_odds, -700, 700)))
         change = float(np.max(np.abs(new - posterior)[hist > 0], initial=0.0))
         posterior = new

@@ -422,8 +422,8 @@ def link_extracts(extracts: Sequence[Extract], threshold: float | None = None,
                 codes = all_codes[at:at + SCORE_CHUNK]
                 if refined is not None and not refined_codes:
                     codes = refined.refine(codes, record_bins, batch_left)
-                prob = model.posterior[class_table[prepared.group[batch_left],
-                                                   prepared.group[batch_right]], codes]
+                prob = model.posterior[similarity.pair_classes(prepared.group, class_table,
+                                                               batch_left, batch_right), codes]
                 if expectation is not None:
                     expectation.add(batch_left, batch_right, prob)
                 evident = prob >= min_prob
@@ -572,7 +572,7 @@ def _identical_scored(prepared: PreparedRecords, scheme: LevelScheme,
         base = similarity.pair_patterns(prepared.words, prepared.counts, prepared.layout,
                                         scheme, left, right)
         codes = refined.refine(base, bins, left)
-        cls = class_table[prepared.group[left], prepared.group[right]]
+        cls = similarity.pair_classes(prepared.group, class_table, left, right)
         yield left, right, cls, base, codes, weight, complete
 
 

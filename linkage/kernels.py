@@ -158,31 +158,34 @@ def rows_select(words, counts, cuts, group, pair_class, keep, rows, upper, n_chu
 
 
 def _segment_code(s: int, w0: int, w1: int, n_cuts: int, mult: int, measure: int) -> str:
-    terms = " + ".join(f"popcount64(words[i, {q}] & words[j, {q}])" for q in range(w0, w1))
-    if not terms:
-        terms = "0"
+    """Source adding segment ``s``'s level times ``mult`` to ``code``.
+
+    Branch-free: tens of millions of candidate pairs are scored, their
+    levels vary unpredictably, and mispredicted branches cost more than
+    computing every comparison (a table scan took 30% less time than with
+    an early exit at the first cut reached).
+    """
+    terms = " + ".join(f"popcount64(words[i, {q}] & words[j, {q}])"
+                       for q in range(w0, w1)) or "0"
     # Measure 2: level 1 is containment (every bit of one record's segment is
     # set in the other's: a partial date and a full date it agrees with),
     # whatever the Dice coefficient; its cut ``cuts[s, 0]`` is a placeholder
     # and the Dice cuts start at the second.
-    contained = ("        elif c == ci or c == cj:\n            level = 1\n"
-                 if measure == 2 else "")
+    first = 1 if measure == 2 else 0
+    # Cuts descend, so the cuts a pair reaches are the last ones: level
+    # ``k + 1`` for the first cut ``k`` reached is ``n_cuts + 1`` minus
+    # the number reached (``n_cuts + 1``, "below all", when none is).
+    reached = " + ".join(f"np.int64(total >= cuts[{s}, {k}] * both)"
+                         for k in range(first, n_cuts)) or "0"
+    contained = ("    level = 1 if c == ci or c == cj else level\n" if measure == 2 else "")
     return f"""    ci = counts[i, {s}]
     cj = counts[j, {s}]
-    if ci == 0 or cj == 0:
-        level = {n_cuts + 2}
-    else:
-        c = np.int64({terms})
-        if c == ci and c == cj:
-            level = 0
-{contained}        else:
-            total = {"1.0 * c" if measure == 1 else "2.0 * c"}
-            both = {"min(ci, cj)" if measure == 1 else "ci + cj"}
-            level = {n_cuts + 1}
-            for k in range({1 if measure == 2 else 0}, {n_cuts}):
-                if total >= cuts[{s}, k] * both:
-                    level = k + 1
-                    break
+    c = np.int64({terms})
+    total = {"1.0 * c" if measure == 1 else "2.0 * c"}
+    both = {"min(ci, cj)" if measure == 1 else "ci + cj"}
+    level = {n_cuts + 1} - ({reached})
+{contained}    level = 0 if c == ci and c == cj else level
+    level = {n_cuts + 2} if ci == 0 or cj == 0 else level
     code += level * {mult}
 """
 

@@ -521,6 +521,27 @@ def pair_patterns(words: np.ndarray, counts: np.ndarray, layout: SegmentLayout,
                                  np.asarray(right, np.int64))
 
 
+@numba.njit(parallel=True, cache=True)
+def _pair_classes(group: np.ndarray, pair_class: np.ndarray, left: np.ndarray,
+                  right: np.ndarray) -> np.ndarray:
+    out = np.empty(left.shape[0], dtype=np.int64)
+    for k in prange(left.shape[0]):
+        out[k] = pair_class[group[left[k]], group[right[k]]]
+    return out
+
+
+def pair_classes(group: np.ndarray, pair_class: np.ndarray, left: np.ndarray,
+                 right: np.ndarray) -> np.ndarray:
+    """Class (``int64``) of the pairs ``(left[k], right[k])`` by their records' parties.
+
+    Equals ``pair_class[group[left], group[right]]``; numpy's
+    two-dimensional fancy indexing took a tenth of the model stage on the
+    ten million identical-value pairs of a 100k x 100k link.
+    """
+    return _pair_classes(np.asarray(group, np.int64), np.asarray(pair_class, np.int64),
+                         np.asarray(left), np.asarray(right))
+
+
 def all_pairs_histogram(words: np.ndarray, counts: np.ndarray, layout: SegmentLayout,
                         scheme: LevelScheme, group: np.ndarray, pair_class: np.ndarray,
                         n_classes: int) -> np.ndarray:

@@ -291,7 +291,7 @@ def cluster(n_records: int, left: np.ndarray, right: np.ndarray, prob: np.ndarra
 def cluster_to_count(n_records: int, left: np.ndarray, right: np.ndarray, prob: np.ndarray,
                      target: float, low: float = 0.1, high: float = 0.5,
                      start: float | None = None, rel_tol: float = 0.005,
-                     max_evals: int = 8, first_step: float = 0.05) -> tuple[float, Clustering]:
+                     max_evals: int = 8, first_step: float = 0.25) -> tuple[float, Clustering]:
     """The clustering whose number of entities is nearest ``target``, over cuts in ``[low, high]``.
 
     The number of entities grows with the cut (fewer merges), so the cut is
@@ -310,7 +310,8 @@ def cluster_to_count(n_records: int, left: np.ndarray, right: np.ndarray, prob: 
             by default.
         rel_tol: relative tolerance on the number of entities.
         max_evals: most clusterings computed (the bracketing steps excepted).
-        first_step: first step away from ``start`` when bracketing.
+        first_step: first step away from ``start`` when bracketing, in log-odds
+            of the cut.
 
     Returns:
         ``(cut, clustering)``.
@@ -327,23 +328,32 @@ def cluster_to_count(n_records: int, left: np.ndarray, right: np.ndarray, prob: 
         return c, seen[c]
 
     first = float(np.clip(0.5 * (low + high) if start is None else start, low, high))
-    # Bracket the target by steps away from the first guess, each the
-    # secant estimate of the distance left with a 25% overshoot (at most
-    # double the last step): low cuts make large components, whose
-    # clustering is the slow part, so the range end is only tried when the
-    # target is beyond it.
+    # Bracket the target by steps away from the first guess in log-odds of
+    # the cut, each the secant estimate of the distance left (at most double
+    # the last step). The number of entities is nearer linear in logit(cut)
+    # than in the cut, and concave in it, so coming down from a high cut the
+    # secant overshoots only a little. Low cuts make large components, whose
+    # clustering is the slow part (at 1M records one clustering at cut 0.05
+    # took 14 s, at 0.12 5 s): the first design stepped in the cut with a
+    # 25% overshoot and reached 0.05 on the way to 0.09.
+    def logit(x: float) -> float:
+        return float(np.log(x) - np.log1p(-x))
+
+    def inverse(z: float) -> float:
+        return float(np.clip(1.0 / (1.0 + np.exp(-z)), low, high))
+
     c, n_c, step = first, at(first), first_step
     while True:
         down = n_c > target
-        nxt = float(np.clip(c - step if down else c + step, low, high))
+        nxt = inverse(logit(c) - step if down else logit(c) + step)
         if nxt == c:
             return best()
         n_nxt = at(nxt)
         if (n_nxt > target) != down:
             break
-        slope = abs(n_c - n_nxt) / abs(c - nxt)
-        left_over = 1.25 * abs(n_nxt - target) / slope if slope > 0 else 2.0 * step
-        c, n_c, step = nxt, n_nxt, float(np.clip(left_over, 0.005, 2.0 * step))
+        slope = abs(n_c - n_nxt) / abs(logit(c) - logit(nxt))
+        left_over = abs(n_nxt - target) / slope if slope > 0 else 2.0 * step
+        c, n_c, step = nxt, n_nxt, float(np.clip(left_over, 0.02, 2.0 * step))
     (lo, n_lo), (hi, n_hi) = sorted([(c, n_c), (nxt, n_nxt)])
     while len(seen) < max_evals and hi - lo > 0.002:
         if abs(seen[best()[0]].n_entities - target) <= rel_tol * target:

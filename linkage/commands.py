@@ -186,7 +186,7 @@ def register_link(subparsers: Any) -> None:
                         help="match-probability cut of the engine's own decision model, in "
                              "(0, 1); lower links more (default: the count-matched cut, "
                              "where the clustering has as many entities as the match "
-                             "probabilities predict people, kept in [0.1, 0.5])")
+                             "probabilities predict people, kept in [0.03, 0.5])")
     parser.add_argument("--linkage-uncertainty", default=None, metavar="R",
                         help="also give an interval that includes linkage uncertainty: R "
                              "linkage replicates (each reclusters perturbed match "

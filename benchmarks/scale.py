@@ -197,7 +197,7 @@ def versus(records: int) -> None:
 
 def _accepted(result) -> set[tuple[int, int]]:  # type: ignore[no-untyped-def]
     pairs = result.pairs
-    ok = pairs.prob >= pairs.cut
+    ok = pairs.link_prob() >= pairs.cut
     return set(zip(pairs.left[ok].tolist(), pairs.right[ok].tolist(), strict=True))
 
 

@@ -15,6 +15,7 @@ Stages (each its own module with a small interface):
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -104,19 +105,20 @@ class LinkageResult:
 
 @dataclass(frozen=True)
 class ScoredPairs:
-    """Record pairs with their match probability, as given to the clustering
-    (the pairwise posterior with the rival adjustment of
-    :mod:`~tiplink.linkage.exclusivity`, for a fitted model).
+    """Record pairs with their match probability, as the clustering saw them.
 
     Record indices count over all inputs in input order (the row order of
     :attr:`LinkageResult.clusters`). Pairs not listed count as probability 0.
 
     Attributes:
         left, right: ``int64`` record indices of each pair.
-        prob: ``float64`` posterior match probability of each pair.
+        prob: ``float64`` pairwise posterior match probability of each pair
+            (calibrated for counts; resampling draws from these).
         n_records: number of records.
         group: ``int64`` party index (into ``LinkageResult.parties``) of each record.
         cut: the match-probability cut the clustering used.
+        rival_strength: the rival adjustment the clustering applied to
+            ``prob`` (:func:`exclusivity.compete`; 0 for none).
     """
 
     left: np.ndarray
@@ -125,6 +127,15 @@ class ScoredPairs:
     n_records: int
     group: np.ndarray
     cut: float
+    rival_strength: float = 0.0
+
+    def link_prob(self, prob: np.ndarray | None = None) -> np.ndarray:
+        """What the clustering is given: ``prob`` (default: :attr:`prob`) after the rival adjustment."""
+        prob = self.prob if prob is None else prob
+        if self.rival_strength == 0.0:
+            return prob
+        return exclusivity.compete(self.n_records, self.left, self.right, prob, self.group,
+                                   self.rival_strength)
 
 
 @dataclass
@@ -460,11 +471,15 @@ def link_extracts(extracts: Sequence[Extract], threshold: float | None = None,
 
     t0 = time.perf_counter()
     fitted = threshold is None and model is not None and model.method.startswith("fellegi-sunter")
-    if fitted:
-        # A record's candidate partners in one party compete (a person is
-        # in a register about once); the people target above stays on the
-        # pairwise posteriors.
-        prob = exclusivity.compete(n, left, right, prob, prepared.group, RIVAL_STRENGTH)
+    # A record's candidate partners in one party compete (a person is in a
+    # register about once); the people target above stays on the pairwise
+    # posteriors, and so do the pairs kept for resampling.
+    pairs = ScoredPairs(left=np.asarray(left, dtype=np.int64),
+                        right=np.asarray(right, dtype=np.int64),
+                        prob=np.asarray(prob, dtype=np.float64), n_records=int(n),
+                        group=prepared.group, cut=cut,
+                        rival_strength=RIVAL_STRENGTH if fitted else 0.0)
+    prob = pairs.link_prob()
     timings["rivals_s"] = time.perf_counter() - t0
     clustering: Clustering
     if match_cut is None and fitted:
@@ -496,10 +511,7 @@ def link_extracts(extracts: Sequence[Extract], threshold: float | None = None,
     return LinkageResult(clusters=clusters, parties=prepared.parties,
                          records={e.header.party: len(e.record_ids) for e in extracts},
                          party_sets=party_sets, model=model, diagnostics=diagnostics,
-                         pairs=ScoredPairs(left=np.asarray(left, dtype=np.int64),
-                                           right=np.asarray(right, dtype=np.int64),
-                                           prob=np.asarray(prob, dtype=np.float64),
-                                           n_records=int(n), group=prepared.group, cut=cut),
+                         pairs=dataclasses.replace(pairs, cut=float(cut)),
                          record_strata=record_strata(extracts))
 
 

@@ -99,8 +99,10 @@ def test_default_cut_is_unchanged_and_scored_pairs_reproduce_the_clusters(
     registers: list[Path], linked: LinkageResult
 ) -> None:
     pairs = linked.pairs
-    assert pairs is not None and 0.1 <= pairs.cut <= 0.5  # the count-unbiased default
-    again = cluster(pairs.n_records, pairs.left, pairs.right, pairs.prob, threshold=pairs.cut)
+    assert pairs is not None and 0.03 <= pairs.cut <= 0.5  # the count-unbiased default
+    assert pairs.rival_strength > 0
+    again = cluster(pairs.n_records, pairs.left, pairs.right, pairs.link_prob(),
+                    threshold=pairs.cut)
     assert np.array_equal(again.labels, linked.clusters["entity_id"].to_numpy())
     explicit = link_extracts([read_extract(p) for p in registers], match_cut=pairs.cut)
     assert explicit.clusters.equals(linked.clusters)

@@ -40,17 +40,21 @@ def linked(registers: list[Path]) -> LinkageResult:
     return link_extracts([read_extract(p) for p in registers])
 
 
-def test_one_pair_links_with_its_probability() -> None:
+def test_one_pair_links_as_often_as_its_odds_against_the_cut() -> None:
+    """A lone pair links with probability sigmoid(logit p - logit cut): one half at the cut."""
     rng = np.random.default_rng(0)
     for p in (0.1, 0.3, 0.8):
-        draws = perturbed_probabilities(np.full(40_000, p), rng)
-        assert abs(float(np.mean(draws > 0.5)) - p) < 0.01
-        for cut in (0.25, 0.4):
-            shifted = perturbed_probabilities(np.full(40_000, p), rng, cut=cut)
-            assert abs(float(np.mean(shifted > cut)) - p) < 0.01
-        bern = perturbed_probabilities(np.full(40_000, p), rng, "bernoulli")
-        assert set(np.unique(bern)) <= {0.0, 1.0}
-        assert abs(float(bern.mean()) - p) < 0.01
+        for cut in (0.1, 0.25, 0.5):
+            share = 1.0 / (1.0 + (1 - p) / p * cut / (1 - cut))
+            draws, at = perturbed_probabilities(np.full(40_000, p), rng, cut=cut)
+            assert at == cut
+            assert abs(float(np.mean(draws > cut)) - share) < 0.01
+            bern, at = perturbed_probabilities(np.full(40_000, p), rng, "bernoulli", cut=cut)
+            assert at == 0.5
+            assert set(np.unique(bern)) <= {0.0, 0.99}
+            assert abs(float(np.mean(bern > at)) - share) < 0.01
+    with pytest.raises(ValueError):
+        perturbed_probabilities(np.full(3, 0.5), rng, "other")
 
 
 def _pairs(prob: float, n: int = 60) -> ScoredPairs:

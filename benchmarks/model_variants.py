@@ -19,7 +19,15 @@ Variants:
   people expectation and the clustering;
 * ``outside sample 4M``: the random sample of pairs outside the LSH
   candidates fixed at its floor of 4M pairs instead of 40 per record (the
-  same below 100k records; it matters at 1M).
+  same below 100k records; it matters at 1M);
+* ``rival strength 0.3`` / ``0.7``: the exponent of the rival adjustment
+  (``linkage/exclusivity.py``; default 0.5);
+* ``cut floor 0.1``: the count-matched cut searched over [0.1, 0.5]
+  instead of [0.03, 0.5];
+* ``no rivals``: no rival adjustment, cut over [0.1, 0.5] (the engine
+  with log-odds clustering only);
+* ``additive no rivals``: also the clustering's first design,
+  merge weights ``p - cut`` (about the engine of 2026-11-22).
 
 Usage::
 
@@ -53,7 +61,7 @@ from accuracy import Dataset, evaluate  # noqa: E402
 from scale import CACHE as SCALE_CACHE  # noqa: E402
 from scale import encode  # noqa: E402
 
-from tiplink.linkage import engine, scoring  # noqa: E402
+from tiplink.linkage import clustering, engine, scoring  # noqa: E402
 from tiplink.linkage.inputs import read_extract  # noqa: E402
 
 CACHE = HERE / ".cache" / "variants"
@@ -67,12 +75,35 @@ def _model_options(**options: object) -> Callable[[], contextlib.AbstractContext
     return patch
 
 
+def _patched(*patches: tuple[object, str, object]
+             ) -> Callable[[], contextlib.AbstractContextManager]:
+    def patch() -> contextlib.AbstractContextManager:
+        stack = contextlib.ExitStack()
+        for target, name, value in patches:
+            stack.enter_context(mock.patch.object(target, name, value))
+        return stack
+    return patch
+
+
+def _additive_weights(prob, threshold):  # type: ignore[no-untyped-def]
+    """The clustering's first merge weights: ``p - cut``, unscored pairs ``-cut``."""
+    return prob - threshold, -float(threshold)
+
+
+_NO_RIVALS = ((engine, "RIVAL_STRENGTH", 0.0), (engine, "CUT_RANGE", (0.1, 0.5)))
+
 VARIANTS: dict[str, Callable[[], contextlib.AbstractContextManager]] = {
     "default": contextlib.nullcontext,
     "no monotone": _model_options(monotone=False),
     "ignorable missing": _model_options(ignorable_missing=True),
     "evidence 0.01": lambda: mock.patch.object(engine, "MIN_EVIDENCE", 0.01),
     "outside sample 4M": lambda: mock.patch.object(engine, "SAMPLE_PER_RECORD", 0),
+    "rival strength 0.3": _patched((engine, "RIVAL_STRENGTH", 0.3)),
+    "rival strength 0.7": _patched((engine, "RIVAL_STRENGTH", 0.7)),
+    "cut floor 0.1": _patched((engine, "CUT_RANGE", (0.1, 0.5))),
+    "no rivals": _patched(*_NO_RIVALS),
+    "additive no rivals": _patched(*_NO_RIVALS,
+                                   (clustering, "merge_weights", _additive_weights)),
 }
 
 

@@ -20,15 +20,16 @@ it counts with weight ``1 - p(b, b')``. Exact duplicates within a register
 therefore do not cancel each other's links.
 
 Why: on the synthetic four-agency registers a model trained on the truth
-with the same per-pair evidence plus these rival sums reached F1 0.86-0.87
-where the pairwise evidence alone gave 0.84-0.85, so the information is
-real and the pairwise model leaves it unused. The adjusted probabilities
-go to the clustering (the people target still comes from the pairwise
-posteriors, which are calibrated for counts); on the seven register sets
-of ``benchmarks/model_variants.py`` see docs/linkage.md for the measured
-effect. Half strength (the square root, not the product) because
-duplicates and the model's own overconfidence make the full correction
-too strong for counts; the exponent mattered little between 0.3 and 0.7.
+reaches F1 0.866 on the pair's own evidence and 0.891 with these rival
+sums added (``benchmarks/ceiling.py``, clustered at the true count), so
+the information is real and the pairwise model leaves it unused. The
+adjusted probabilities go to the clustering (the people target still
+comes from the pairwise posteriors, which are calibrated for counts); the
+measured effect on the seven register sets of
+``benchmarks/model_variants.py`` (variants ``no rivals``, ``rival
+strength 0.3`` / ``0.7``) is in docs/linkage.md. Half strength (the
+square root, not the product) because duplicates and the model's own
+overconfidence make the full correction too strong for counts.
 """
 
 from __future__ import annotations

@@ -779,8 +779,10 @@ class EntityExpectation:
     """
 
     def __init__(self, n_records: int, orders: int = 8) -> None:
-        self._ranks = [np.random.default_rng(seed).permutation(n_records)
-                       for seed in range(orders)]
+        # Stacked once: every batch reads all the orders.
+        self._ranks = np.zeros((orders, n_records), dtype=np.int64)
+        for seed in range(orders):
+            self._ranks[seed] = np.random.default_rng(seed).permutation(n_records)
         self._log_new = np.zeros((orders, n_records))
 
     def add(self, left: np.ndarray, right: np.ndarray, prob: np.ndarray) -> None:
@@ -788,12 +790,11 @@ class EntityExpectation:
         left = np.asarray(left, dtype=np.int64)
         right = np.asarray(right, dtype=np.int64)
         log_miss = np.log1p(-np.minimum(np.asarray(prob, dtype=np.float64), 1.0 - 1e-12))
-        if self._ranks:
-            _add_to_later(self._log_new, np.stack(self._ranks), left, right, log_miss)
+        _add_to_later(self._log_new, self._ranks, left, right, log_miss)
 
     def value(self) -> float:
         """The expected number of people."""
-        if not self._ranks:
+        if self._ranks.shape[0] == 0:
             return float(self._log_new.shape[1])
         return float(np.exp(self._log_new).sum(axis=1).mean())
 

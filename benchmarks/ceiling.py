@@ -12,6 +12,13 @@ so every row is compared at the same count:
   adjustment), clustered at the true count;
 * ``engine``: the engine's clustering input (pairwise posteriors with the
   rival adjustment of ``linkage/exclusivity.py``), at the true count;
+* ``supervised levels``: trained on the pair class and the engine's
+  per-segment agreement levels only (the base level scheme of
+  ``scoring.choose_scheme``, before term-frequency refinement): a
+  supervised Fellegi-Sunter model that may also learn interactions;
+* ``supervised posterior + levels``: the same plus the engine's posterior;
+* ``supervised posterior + levels + set bits``: plus the set bits of both
+  records per segment (a segment's set bits grow with the value's length);
 * ``supervised pairwise``: trained on the pair's own evidence: the
   engine's posterior, the pair class, per-segment Dice coefficients and set
   bits of both records;
@@ -43,7 +50,7 @@ from accuracy import Dataset, evaluate  # noqa: E402
 from model_variants import datasets  # noqa: E402
 from scale import encode  # noqa: E402
 
-from tiplink.linkage import clustering, engine, exclusivity, similarity  # noqa: E402
+from tiplink.linkage import clustering, engine, exclusivity, scoring, similarity  # noqa: E402
 from tiplink.linkage.inputs import read_extract  # noqa: E402
 
 
@@ -98,11 +105,29 @@ def collect(name: str, directory: Path) -> dict:
     pairwise = np.column_stack([_logit(seen["pairwise"]), pair_class, dice,
                                 prepared.counts[left], prepared.counts[right]])
     rivals = _rival_features(n, left, right, seen["pairwise"], group)
+    scheme = scoring.choose_scheme(engine._sample_stats(prepared))
+    levels = scheme.decode(similarity.pair_patterns(prepared.words, prepared.counts,
+                                                    prepared.layout, scheme, left, right))
+    set_bits = np.column_stack([prepared.counts[left], prepared.counts[right]])
     return {"name": name, "n": n, "left": left, "right": right, "clusters": clusters,
             "person": person, "people": int(person_index.max()) + 1,
             "is_match": person_index[left] == person_index[right],
             "pairwise_prob": seen["pairwise"], "engine_prob": seen["adjusted"],
-            "pairwise": pairwise, "rivals": np.column_stack([pairwise, rivals])}
+            "pairwise": pairwise, "rivals": np.column_stack([pairwise, rivals]),
+            "levels": np.column_stack([pair_class, levels]),
+            "posterior levels": np.column_stack([pair_class, _logit(seen["pairwise"]), levels]),
+            "posterior levels bits": np.column_stack([pair_class, _logit(seen["pairwise"]),
+                                                      levels, set_bits])}
+
+
+#: Feature sets of the supervised rows (each has the pair class first or second).
+FEATURES = {
+    "supervised levels": ("levels", 0),
+    "supervised posterior + levels": ("posterior levels", 0),
+    "supervised posterior + levels + set bits": ("posterior levels bits", 0),
+    "supervised pairwise": ("pairwise", 1),
+    "supervised + rivals": ("rivals", 1),
+}
 
 
 def at_true_count(data: dict, prob: np.ndarray) -> dict:
@@ -130,17 +155,16 @@ def main() -> int:
     for held in sets:
         train = [s for s in sets if s is not held]
         scored = {"engine pairwise": held["pairwise_prob"], "engine": held["engine_prob"]}
-        for features in ("pairwise", "rivals"):
+        for label, (features, class_column) in FEATURES.items():
             model = HistGradientBoostingClassifier(max_iter=200, early_stopping=False,
                                                    min_samples_leaf=40,
-                                                   categorical_features=[1], random_state=0)
+                                                   categorical_features=[class_column],
+                                                   random_state=0)
             model.fit(np.concatenate([s[features] for s in train]),
                       np.concatenate([s["is_match"] for s in train]))
             prob = model.predict_proba(held[features])[:, 1]
             # Identical encodings stay sure links, as in the engine.
-            prob = np.where(held["pairwise_prob"] >= 1.0, 1.0, prob)
-            scored["supervised pairwise" if features == "pairwise" else
-                   "supervised + rivals"] = prob
+            scored[label] = np.where(held["pairwise_prob"] >= 1.0, 1.0, prob)
         for label, prob in scored.items():
             rows.append({"data": held["name"], "scores": label, **at_true_count(held, prob)})
             print(json.dumps(rows[-1]), flush=True)

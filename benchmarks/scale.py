@@ -297,6 +297,62 @@ def completeness(size: int, queries: int | None, seed: int = 5) -> dict:
     return out
 
 
+def table_sweep(size: int, kept: list[int]) -> list[dict]:
+    """Pair completeness and accuracy of LSH plans that keep more saturated tables.
+
+    The exhaustive run (every pair compared) is done once; then for each
+    ``K`` in ``kept`` the engine links with ``blocking.plan_keys(...,
+    saturated_tables=K)`` (the default keeps 1 per pool), and each run is
+    scored for pair completeness against the exhaustive run's accepted
+    pairs and for accuracy against the generator's truth.
+    """
+    import functools
+    from unittest import mock
+
+    from accuracy import Dataset, evaluate
+
+    from tiplink.encoders.extract import read_extract
+    from tiplink.linkage import blocking, engine
+
+    data = CACHE / f"curve-{size}"
+    data.mkdir(parents=True, exist_ok=True)
+    generate(data, size, "police,welfare,ngo,embassy", 21)
+    extracts = [read_extract(p) for p in encode(data)]
+    prepared = engine.prepare(extracts)
+    n = int(prepared.words.shape[0])
+    stats = engine._sample_stats(prepared)
+    truth = pd.read_csv(data / "truth.csv", dtype=str)
+    person = {(p, r): x for p, r, x in
+              truth[["party", "record_id", "person_id"]].itertuples(index=False)}
+    started = time.perf_counter()
+    full = engine.link_extracts(extracts, exhaustive_max_pairs=n * n)
+    exhaustive_seconds = round(time.perf_counter() - started, 1)
+    exact = _accepted(full)
+    left = np.array([p[0] for p in exact], dtype=np.int64)
+    right = np.array([p[1] for p in exact], dtype=np.int64)
+    rows = []
+    plan_keys = blocking.plan_keys
+    for k in kept:
+        with mock.patch.object(blocking, "plan_keys",
+                               functools.partial(plan_keys, saturated_tables=k)):
+            started = time.perf_counter()
+            lsh = engine.link_extracts(extracts, exhaustive_max_pairs=0)
+            seconds = round(time.perf_counter() - started, 1)
+            _, keys = engine.blocking_keys(prepared, stats)
+        proposed = blocking.pairs_collide(keys, left, right) | _identical_on_identifying(
+            prepared, stats, left, right)
+        scores = evaluate(Dataset(f"curve-{size}", "victim", {}, person), lsh.clusters)
+        rows.append({"benchmark": "table sweep", "records": n, "saturated_tables": k,
+                     "tables": keys.tables,
+                     "candidates": lsh.diagnostics["lsh"]["candidate_pairs"],
+                     "accepted_pairs_exhaustive": len(exact),
+                     "exhaustive_run_seconds": exhaustive_seconds,
+                     "pair_completeness": round(float(proposed.mean()), 5),
+                     "lsh_run_seconds": seconds, **scores})
+        print(json.dumps(rows[-1]), flush=True)
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="Speed and scale of tiplink link.")
     parser.add_argument("what", choices=["curve", "versus", "completeness"])
@@ -305,6 +361,10 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=None,
                         help="completeness: compare this many random records with all "
                              "records instead of every pair with every pair")
+    parser.add_argument("--saturated-tables", default="",
+                        help="completeness: sweep the saturated tables kept per pool, "
+                             "e.g. 1,4,16,1000 (one exhaustive run, then one LSH run each, "
+                             "scored for completeness and accuracy)")
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--records", type=int, default=200_000)
     parser.add_argument("--generator", type=Path, default=GENERATOR,
@@ -313,6 +373,8 @@ def main() -> int:
     globals()["GENERATOR"] = args.generator
     if args.what == "curve":
         curve([int(s) for s in args.sizes.split(",")])
+    elif args.what == "completeness" and args.saturated_tables:
+        table_sweep(args.size, [int(k) for k in args.saturated_tables.split(",")])
     elif args.what == "completeness":
         print(json.dumps(completeness(args.size, args.queries)), flush=True)
     else:

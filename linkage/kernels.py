@@ -28,7 +28,7 @@ import numpy as np
 from numba import prange
 
 from tiplink.linkage.blocking import seen_earlier
-from tiplink.linkage.similarity import popcount64
+from tiplink.linkage.similarity import PREFETCH_AHEAD, popcount64, prefetch_row
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -40,9 +40,22 @@ def pattern(words, counts, cuts, i, j):
 
 @numba.njit(parallel=True, cache=True)
 def pair_patterns(words, counts, cuts, left, right):
-    out = np.empty(left.shape[0], dtype=np.int64)
-    for k in prange(left.shape[0]):
-        out[k] = pattern(words, counts, cuts, left[k], right[k])
+    # Contiguous chunks, so each thread can prefetch the rows of the pairs
+    # it scores next (the pairs are usually random records).
+    n = left.shape[0]
+    out = np.empty(n, dtype=np.int64)
+    n_chunks = 64
+    step = (n + n_chunks - 1) // n_chunks
+    for c in prange(n_chunks):
+        end = min(n, (c + 1) * step)
+        for k in range(c * step, end):
+            ahead = k + PREFETCH_AHEAD
+            if ahead < end:
+                prefetch_row(words, left[ahead])
+                prefetch_row(words, right[ahead])
+                prefetch_row(counts, left[ahead])
+                prefetch_row(counts, right[ahead])
+            out[k] = pattern(words, counts, cuts, left[k], right[k])
     return out
 
 

@@ -42,6 +42,58 @@ def popcount64(typingctx, value):  # type: ignore[no-untyped-def]
     return signature, codegen
 
 
+@intrinsic
+def _prefetch(typingctx, array, row, col):  # type: ignore[no-untyped-def]
+    """Hint the CPU to load the cache line of ``array[row, col]`` (LLVM ``prefetch``).
+
+    Only a hint: it never faults and changes no value.
+    """
+    if not (isinstance(array, types.Array) and array.ndim == 2
+            and isinstance(row, types.Integer) and isinstance(col, types.Integer)):
+        return None
+    signature = types.void(array, row, col)
+
+    def codegen(context, builder, sig, args):  # type: ignore[no-untyped-def]
+        array_type = sig.args[0]
+        struct = context.make_array(array_type)(context, builder, args[0])
+        index = [context.cast(builder, args[1], sig.args[1], types.intp),
+                 context.cast(builder, args[2], sig.args[2], types.intp)]
+        pointer = cgutils.get_item_pointer(context, builder, array_type, struct, index,
+                                           wraparound=False)
+        byte_pointer = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        function = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [byte_pointer, i32, i32, i32]),
+            "llvm.prefetch.p0i8")
+        # Read access, highest temporal locality, data cache.
+        builder.call(function, [builder.bitcast(pointer, byte_pointer), ir.Constant(i32, 0),
+                                ir.Constant(i32, 3), ir.Constant(i32, 1)])
+        return context.get_dummy_value()
+
+    return signature, codegen
+
+
+#: How many pairs ahead the pair kernels prefetch their records' rows.
+PREFETCH_AHEAD = 32
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def prefetch_row(array: np.ndarray, row: int) -> None:  # pragma: no cover - numba
+    """Prefetch every cache line of ``array[row]`` (a C-contiguous 2-d array).
+
+    Kernels over random record pairs wait on memory: each pair reads two
+    rows of tables too large for the caches, and the CPU overlaps only a few
+    pairs' misses on its own. Asking for the rows of the pair
+    :data:`PREFETCH_AHEAD` places ahead keeps many loads in flight (the
+    pattern kernel on random pairs took a third less time, the blocking test
+    two thirds less).
+    """
+    last = array.shape[1] - 1
+    for col in range(0, last, max(1, 64 // array.itemsize)):
+        _prefetch(array, row, col)
+    _prefetch(array, row, last)  # the row need not start on a line boundary
+
+
 @dataclass(frozen=True)
 class SegmentLayout:
     """Where each segment's bits sit once laid out on whole ``uint64`` words.

@@ -160,3 +160,34 @@ def test_rows_select_matches_brute_force() -> None:
     assert set(zip(left.tolist(), right.tolist(), codes.tolist(), strict=True)) == \
         set(zip(all_l[ok].tolist(), all_r[ok].tolist(), all_c[ok].tolist(), strict=True))
     assert len(left) == int(ok.sum())
+
+
+@pytest.mark.parametrize("cap", [1, 3, 2000])
+def test_clearing_large_buckets_from_sorted_keys_matches_the_sort_order(cap: int) -> None:
+    # plan_keys clears oversized buckets from the sorted keys (no argsort);
+    # the records that lose their key must be those of the reference.
+    rng = np.random.default_rng(4)
+    keys = (rng.integers(0, 40, size=5000).astype(np.uint64) << np.uint64(58)) | \
+        rng.integers(0, 2**20, size=5000).astype(np.uint64)
+    for bits in (4, 6, 64):
+        got = np.ones((len(keys), 2), dtype=np.uint32)
+        want = np.ones((len(keys), 2), dtype=np.uint32)
+        order = np.argsort(keys)
+        blocking._clear_large(keys[order], order, bits, cap, want, 1)
+        blocking._clear_large_sorted(keys, np.sort(keys), bits, cap, got, 1)
+        assert np.array_equal(got, want)
+
+
+def test_pairs_collide_matches_brute_force_across_chunks() -> None:
+    # The kernel works in contiguous chunks with prefetching; sizes around
+    # the chunk count and the prefetch distance cover the chunk ends.
+    rng = np.random.default_rng(5)
+    fingerprints = rng.integers(0, 6, size=(300, 7)).astype(np.uint32)
+    for n in (0, 1, 31, 64, 65, 2049):
+        left = rng.integers(0, 300, size=n)
+        right = rng.integers(0, 300, size=n)
+        want = np.array([bool(np.any((fingerprints[i] == fingerprints[j])
+                                     & (fingerprints[i] != blocking.NO_KEY)))
+                         for i, j in zip(left, right, strict=True)], dtype=bool)
+        got = blocking.pairs_collide(blocking.BlockingKeys(fingerprints), left, right)
+        assert np.array_equal(got, want)

@@ -197,3 +197,21 @@ def test_dice_chain_skips_identical_and_containment_levels() -> None:
     refined = frequency.refined_scheme(base, [0, 1], n_bins=3)
     assert scoring.dice_chain(refined, 0) == (3, 6)
     assert scoring.dice_chain(refined, 1) == (4, 7)
+
+
+def test_pair_patterns_in_chunks_match_one_pair_at_a_time() -> None:
+    # The kernel scores contiguous chunks with prefetching; sizes around the
+    # chunk count and the prefetch distance cover the chunk ends.
+    clks = _random_clks(60, 64, 0.3, 8)
+    layout = similarity.segment_layout([("a", 0, 256), ("b", 256, 256)], 512)
+    words = similarity.pack_words(clks, layout)
+    counts = similarity.segment_popcounts(words, layout)
+    scheme = scoring.level_scheme(2)
+    rng = np.random.default_rng(6)
+    for n in (0, 1, 33, 64, 65, 1500):
+        left = rng.integers(0, 60, size=n)
+        right = rng.integers(0, 60, size=n)
+        got = similarity.pair_patterns(words, counts, layout, scheme, left, right)
+        want = [int(similarity.pair_patterns(words, counts, layout, scheme, left[k:k + 1],
+                                             right[k:k + 1])[0]) for k in range(n)]
+        assert got.tolist() == want

@@ -216,6 +216,18 @@ def _identical_on_identifying(prepared, stats, left: np.ndarray,  # type: ignore
     return same
 
 
+def _curve_registers(size: int):  # type: ignore[no-untyped-def]
+    """The cached 4-party curve registers of ``size`` records: directory, extracts, prepared."""
+    from tiplink.encoders.extract import read_extract
+    from tiplink.linkage import engine
+
+    data = CACHE / f"curve-{size}"
+    data.mkdir(parents=True, exist_ok=True)
+    generate(data, size, "police,welfare,ngo,embassy", 21)
+    extracts = [read_extract(p) for p in encode(data)]
+    return data, extracts, engine.prepare(extracts)
+
+
 def completeness(size: int, queries: int | None, seed: int = 5) -> dict:
     """Pair completeness of the default LSH blocking against exhaustive comparison.
 
@@ -237,14 +249,9 @@ def completeness(size: int, queries: int | None, seed: int = 5) -> dict:
     checked against the blocking keys: the completeness of the blocking for
     the decision actually made, measured on an unbiased sample of records.
     """
-    from tiplink.encoders.extract import read_extract
     from tiplink.linkage import blocking, engine, similarity
 
-    data = CACHE / f"curve-{size}"
-    data.mkdir(parents=True, exist_ok=True)
-    generate(data, size, "police,welfare,ngo,embassy", 21)
-    extracts = [read_extract(p) for p in encode(data)]
-    prepared = engine.prepare(extracts)
+    _, extracts, prepared = _curve_registers(size)
     n = int(prepared.words.shape[0])
     out: dict = {"benchmark": "completeness", "records": n}
     started = time.perf_counter()
@@ -311,14 +318,9 @@ def table_sweep(size: int, kept: list[int]) -> list[dict]:
 
     from accuracy import Dataset, evaluate
 
-    from tiplink.encoders.extract import read_extract
     from tiplink.linkage import blocking, engine
 
-    data = CACHE / f"curve-{size}"
-    data.mkdir(parents=True, exist_ok=True)
-    generate(data, size, "police,welfare,ngo,embassy", 21)
-    extracts = [read_extract(p) for p in encode(data)]
-    prepared = engine.prepare(extracts)
+    data, extracts, prepared = _curve_registers(size)
     n = int(prepared.words.shape[0])
     stats = engine._sample_stats(prepared)
     truth = pd.read_csv(data / "truth.csv", dtype=str)
